@@ -1,0 +1,100 @@
+"""Turn `--phase` and `--data` into Copier answers: the phase preset first, the user's explicit data on top."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import PhaseupError
+
+PHASES = (1, 2, 3)
+
+
+class _CopierYamlLoader(yaml.SafeLoader):
+    """Reads copier.yml; `!include` documents are other files we don't need here."""
+
+
+_CopierYamlLoader.add_constructor("!include", lambda loader, node: None)
+
+
+def load_questions(root: Path) -> dict[str, dict[str, Any]]:
+    """The questions a user may answer, by name (settings and computed values left out)."""
+    questions: dict[str, dict[str, Any]] = {}
+    with (root / "copier.yml").open(encoding="utf-8") as handle:
+        for document in yaml.load_all(handle, Loader=_CopierYamlLoader):
+            for name, spec in (document or {}).items():
+                if name.startswith("_") or not isinstance(spec, dict):
+                    continue
+                if spec.get("when") is False:
+                    continue
+                questions[name] = spec
+    return questions
+
+
+def load_preset(root: Path, phase: int) -> dict[str, Any]:
+    """The answers a phase implies, from presets/phase<N>.yml."""
+    if phase not in PHASES:
+        raise PhaseupError(f"unknown phase {phase!r}: choose one of {', '.join(map(str, PHASES))}")
+    with (root / "presets" / f"phase{phase}.yml").open(encoding="utf-8") as handle:
+        preset = yaml.safe_load(handle) or {}
+    return dict(preset)
+
+
+def parse_data(items: list[str]) -> dict[str, str]:
+    """Parse repeated `--data KEY=VALUE` options."""
+    data: dict[str, str] = {}
+    for item in items:
+        key, separator, value = item.partition("=")
+        key = key.strip()
+        if not separator or not key:
+            raise PhaseupError(f"malformed --data {item!r}: expected KEY=VALUE, e.g. --data ci=gitlab")
+        data[key] = value
+    return data
+
+
+def parse_phase(value: object) -> int:
+    try:
+        phase = int(str(value))
+    except ValueError:
+        phase = -1
+    if phase not in PHASES:
+        raise PhaseupError(f"unknown phase {value!s}: choose one of {', '.join(map(str, PHASES))}")
+    return phase
+
+
+def build_answers(root: Path, phase: int | None, data: dict[str, str]) -> dict[str, Any]:
+    """Answers for Copier: the preset of the chosen phase, overridden by explicit `--data`."""
+    questions = load_questions(root)
+    unknown = sorted(set(data) - set(questions))
+    if unknown:
+        raise PhaseupError(f"unknown --data key {', '.join(unknown)}: known keys are {', '.join(sorted(questions))}")
+    if "phase" in data:
+        data_phase = parse_phase(data["phase"])
+        if phase is not None and phase != data_phase:
+            raise PhaseupError(f"--phase {phase} contradicts --data phase={data['phase']}")
+        phase = data_phase
+    chosen = parse_phase(phase if phase is not None else questions["phase"]["default"])
+    answers = load_preset(root, chosen)
+    for key, value in data.items():
+        answers[key] = _typed(value, questions[key])
+    answers["phase"] = chosen
+    return answers
+
+
+def _typed(value: str, question: dict[str, Any]) -> Any:
+    """Give a command-line string the type its question declares, so Copier validates it as such."""
+    kind = question.get("type", "str")
+    if kind == "int":
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if kind == "bool":
+        lowered = value.lower()
+        if lowered in {"true", "yes", "y", "1", "on"}:
+            return True
+        if lowered in {"false", "no", "n", "0", "off"}:
+            return False
+    return value
