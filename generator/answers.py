@@ -78,9 +78,16 @@ def build_answers(root: Path, phase: int | None, data: dict[str, str]) -> dict[s
     chosen = parse_phase(phase if phase is not None else questions["phase"]["default"])
     answers = load_preset(root, chosen)
     for key, value in data.items():
-        answers[key] = _typed(value, questions[key])
+        answers[key] = _checked(key, _typed(value, questions[key]), questions[key])
     answers["phase"] = chosen
     return answers
+
+
+def _checked(name: str, value: Any, question: dict[str, Any]) -> Any:
+    choices = question.get("choices")
+    if choices is not None and value not in choices:
+        raise PhaseupError(f"invalid {name} {value!r}: choose one of {', '.join(map(str, choices))}")
+    return value
 
 
 def _typed(value: str, question: dict[str, Any]) -> Any:

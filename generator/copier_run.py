@@ -13,7 +13,8 @@ from generator.errors import PhaseupError
 
 T = TypeVar("T")
 
-_VALIDATION_PREFIX = "Validation error for question "
+# Copier reports a failed validator or an invalid choice as a bare ValueError starting with one of these.
+_ANSWER_ERROR_PREFIXES = ("Validation error for question ", "Invalid choice for ")
 
 
 @contextmanager
@@ -28,9 +29,8 @@ def copier_errors() -> Iterator[None]:
     except CopierError as error:
         raise PhaseupError(str(error).strip() or type(error).__name__) from error
     except ValueError as error:
-        # Copier reports a failed question validator or an invalid choice as a bare ValueError.
         message = str(error)
-        if not message.startswith(_VALIDATION_PREFIX):
+        if not message.startswith(_ANSWER_ERROR_PREFIXES):
             raise
         raise PhaseupError(message.removeprefix("Validation error for ")) from error
 

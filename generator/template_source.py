@@ -43,7 +43,7 @@ class TemplateSource:
     """A template Copier can read: a git repository path and the ref to render."""
 
     path: Path
-    ref: str | None
+    ref: str
 
 
 def template_root() -> Path:
@@ -72,7 +72,7 @@ def resolve_template() -> TemplateSource:
     root = template_root()
     if root != BUNDLE_DIR:
         # A development checkout is a git repository already; Copier renders it (dirty changes included).
-        return TemplateSource(path=root, ref=None)
+        return TemplateSource(path=root, ref="HEAD")
     return TemplateSource(path=materialize(BUNDLE_DIR, phaseup_home() / "template"), ref=version_tag())
 
 
