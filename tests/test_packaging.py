@@ -1,0 +1,79 @@
+"""The wheel carries the template: installed in a fresh virtualenv, phaseup generates a project without the repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import __version__
+from tests.conftest import REPO_ROOT, run
+
+UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+
+
+@pytest.fixture(scope="module")
+def installed_phaseup(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv, outside the repository, with only the built wheel installed; returns its bin dir."""
+    assert UV, "uv is a test dependency: pip install -e '.[test]'"
+    dist = tmp_path_factory.mktemp("dist")
+    run([UV, "build", "--wheel", "--out-dir", str(dist), str(REPO_ROOT)], cwd=REPO_ROOT)
+    (wheel,) = dist.glob("phaseup-*.whl")
+    venv = tmp_path_factory.mktemp("wheel-venv") / "venv"
+    run([UV, "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=venv.parent)
+    run([UV, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheel)], cwd=venv.parent)
+    return venv / "bin"
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["PHASEUP_HOME"] = str(home)
+    return env
+
+
+def test_wheel_generates_a_project_offline_from_its_own_bundle(installed_phaseup: Path, tmp_path: Path) -> None:
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    home = tmp_path / "home"
+    env = isolated_env(home)
+
+    location = run(
+        [str(installed_phaseup / "python"), "-c", "import generator; print(generator.__file__)"], cwd=workdir, env=env
+    )
+    assert not Path(location.stdout.strip()).is_relative_to(REPO_ROOT)
+
+    run([str(installed_phaseup / "phaseup"), "new", "shop", "--defaults", "-d", "project_name=Wheel Shop"], cwd=workdir, env=env)
+
+    project = workdir / "shop"
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["_src_path"] == str(home / "template")
+    assert answers["_commit"] == f"v{__version__}"
+    assert (project / "src" / "wheel_shop").is_dir()
+
+    # The recorded template reference is a tagged git repository Copier can update from, with no network.
+    tags = run(["git", "tag", "--list"], cwd=home / "template", env=env)
+    assert tags.stdout.split() == [f"v{__version__}"]
+    update = subprocess.run(
+        [str(installed_phaseup / "copier"), "update", "--defaults", "--trust", "--skip-answered"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert update.returncode == 0, update.stderr
+    status = run(["git", "status", "--porcelain"], cwd=project, env=env)
+    assert status.stdout == ""
+
+
+def test_materialisation_is_idempotent(installed_phaseup: Path, tmp_path: Path) -> None:
+    env = isolated_env(tmp_path / "home")
+    for name in ("one", "two"):
+        run([str(installed_phaseup / "phaseup"), "new", name, "--defaults", "--no-git"], cwd=tmp_path, env=env)
+    log = run(["git", "log", "--oneline"], cwd=tmp_path / "home" / "template", env=env)
+    assert len(log.stdout.splitlines()) == 1
