@@ -10,8 +10,11 @@ from typing import Annotated
 import typer
 
 from generator import __version__
+from generator.answers import parse_data
 from generator.errors import PhaseupError
 from generator.new import create_project
+from generator.status import project_status
+from generator.upgrade import ConflictsLeft, UpgradeReport, update_project, upgrade_project
 
 app = typer.Typer(
     name="phaseup",
@@ -84,8 +87,6 @@ def new(
 ) -> None:
     """Create a new project at the chosen growth phase."""
     with _user_errors():
-        from generator.answers import parse_data
-
         project = create_project(destination, phase=phase, data=parse_data(data or []), defaults=defaults, git=git)
     answers = project.answers
     typer.echo(
@@ -97,6 +98,84 @@ def new(
             err=True,
         )
     typer.echo(f"Next:\n  cd {project.path}\n  make install\n  make test")
+
+
+ProjectOption = Annotated[Path, typer.Option("--project", "-C", help="The project's directory.", file_okay=False)]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the diff that would be applied; change nothing.")]
+
+
+@app.command()
+def upgrade(
+    to: Annotated[str, typer.Option("--to", help="Target phase: 2 or 3 (a later phase than the project's).")],
+    project: ProjectOption = Path("."),
+    dry_run: DryRunOption = False,
+) -> None:
+    """Move the project to a later growth phase in place, keeping the team's edits."""
+    with _user_errors():
+        report = upgrade_project(project, to, dry_run=dry_run)
+        _print_report(report, dry_run=dry_run)
+
+
+@app.command()
+def update(project: ProjectOption = Path("."), dry_run: DryRunOption = False) -> None:
+    """Bring the project to the installed phaseup's template, keeping its phase and the team's edits."""
+    with _user_errors():
+        report = update_project(project, dry_run=dry_run)
+        _print_report(report, dry_run=dry_run)
+
+
+@app.command()
+def status(project: ProjectOption = Path(".")) -> None:
+    """Show the project's phase, template version and whether an update is available."""
+    with _user_errors():
+        state = project_status(project)
+    typer.echo(f"project:   {state.name} ({state.root})")
+    typer.echo(f"phase:     {state.phase}")
+    typer.echo(f"template:  {state.template_ref} from {state.template_source}")
+    if state.update_available:
+        typer.echo(f"installed: phaseup {state.installed} (update available: run `phaseup update`)")
+    else:
+        typer.echo(f"installed: phaseup {state.installed} (up to date)")
+    if state.next_phase is not None:
+        typer.echo(
+            f"next:      `phaseup upgrade --to {state.next_phase}` when the project outgrows phase {state.phase}"
+        )
+
+
+def _print_report(report: UpgradeReport, *, dry_run: bool) -> None:
+    """The summary a team reads after an upgrade: what changed and what they have to do now."""
+    if dry_run:
+        typer.echo(report.diff, nl=False)
+        typer.echo(f"(dry run: nothing was changed; phase {report.from_phase} -> {report.to_phase})", err=True)
+        return
+    typer.echo(f"Phase {report.from_phase} -> {report.to_phase}, template {report.from_version} -> {report.to_version}")
+    for title, names in (
+        ("added", report.added),
+        ("changed", report.changed),
+        ("deleted", report.deleted),
+        ("CONFLICTED", report.conflicted),
+        ("new environment variables to set", report.new_env_vars),
+        ("new services to start", report.new_services),
+        ("new migrations", report.new_migrations),
+    ):
+        if names:
+            typer.echo(f"{title} ({len(names)}):")
+            for name in names:
+                typer.echo(f"  {name}")
+    typer.echo("next:")
+    if report.conflicted:
+        typer.echo("  resolve the conflict markers (<<<<<<< / >>>>>>>) in the files listed above")
+    if report.new_env_vars:
+        typer.echo("  add the new variables to your .env and to your deployment (see .env.example)")
+    typer.echo("  make install")
+    if report.new_services:
+        typer.echo("  docker compose up -d")
+    if report.new_migrations:
+        typer.echo("  make migrate")
+    typer.echo("  make lint test")
+    typer.echo("  git add --all && git commit   # or undo everything: git checkout . && git clean -fd")
+    if report.conflicted:
+        raise ConflictsLeft(f"{len(report.conflicted)} file(s) have conflicts to resolve")
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import __version__
 from generator.errors import PhaseupError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -56,8 +55,15 @@ def template_root() -> Path:
     raise PhaseupError(f"phaseup is installed without its template (looked in {BUNDLE_DIR}); reinstall it")
 
 
-def version_tag(version: str = __version__) -> str:
-    return f"v{version}"
+def version_tag(version: str | None = None) -> str:
+    return f"v{version or installed_version()}"
+
+
+def installed_version() -> str:
+    """The version of the template this phaseup carries (looked up at call time so tests can stage releases)."""
+    import generator
+
+    return generator.__version__
 
 
 def phaseup_home() -> Path:

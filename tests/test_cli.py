@@ -84,7 +84,7 @@ def test_new_into_an_empty_existing_directory(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--data", "project_slug=Bad-Slug"], 'question \'project_slug\': The slug "Bad-Slug" must be'),
+        (["--data", "project_slug=Bad-Slug"], "question 'project_slug': The slug \"Bad-Slug\" must be"),
         (["--data", "project_slug=import"], "clashes with a Python keyword or standard-library module"),
         (["--data", "project_slug=json"], "clashes with a Python keyword or standard-library module"),
         (["--data", "project_name=  "], "The project name must not be empty"),
@@ -135,9 +135,7 @@ def test_console_script_in_a_real_subprocess(tmp_path: Path) -> None:
     version = subprocess.run([PHASEUP, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.strip() == f"phaseup {__version__}"
 
-    completion = subprocess.run(
-        [PHASEUP, "--show-completion", "bash"], capture_output=True, text=True, check=True
-    )
+    completion = subprocess.run([PHASEUP, "--show-completion", "bash"], capture_output=True, text=True, check=True)
     assert "_PHASEUP_COMPLETE" in completion.stdout
 
     created = subprocess.run(
@@ -153,4 +151,6 @@ def test_console_script_in_a_real_subprocess(tmp_path: Path) -> None:
 
     refused = subprocess.run([PHASEUP, "new", "svc", "--defaults"], cwd=tmp_path, capture_output=True, text=True)
     assert refused.returncode == 1
-    assert refused.stderr.strip().splitlines() == [f"phaseup: error: destination {tmp_path / 'svc'} exists and is not empty"]
+    assert refused.stderr.strip().splitlines() == [
+        f"phaseup: error: destination {tmp_path / 'svc'} exists and is not empty"
+    ]

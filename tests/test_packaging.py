@@ -47,7 +47,11 @@ def test_wheel_generates_a_project_offline_from_its_own_bundle(installed_phaseup
     )
     assert not Path(location.stdout.strip()).is_relative_to(REPO_ROOT)
 
-    run([str(installed_phaseup / "phaseup"), "new", "shop", "--defaults", "-d", "project_name=Wheel Shop"], cwd=workdir, env=env)
+    run(
+        [str(installed_phaseup / "phaseup"), "new", "shop", "--defaults", "-d", "project_name=Wheel Shop"],
+        cwd=workdir,
+        env=env,
+    )
 
     project = workdir / "shop"
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))

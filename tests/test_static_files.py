@@ -1,0 +1,57 @@
+"""Files no engine runs here (compose, CI pipelines, Dockerfile) are validated statically, for every variant."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run
+
+CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
+
+VARIANTS = [
+    {"ci": "github", "session_backend": "database"},
+    {"ci": "gitlab", "session_backend": "redis"},
+    {"ci": "none", "session_backend": "redis"},
+]
+
+
+def validate(schema: str, path: Path) -> None:
+    assert path.is_file(), f"{path.name} was not rendered"
+    run([str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(path)], cwd=path.parent)
+
+
+@pytest.fixture(params=VARIANTS, ids=lambda variant: f"{variant['ci']}-{variant['session_backend']}")
+def project(copie: Any, request: pytest.FixtureRequest) -> Path:
+    result = copie.copy(extra_answers={"project_name": "Static Shop", **request.param})
+    assert result.exception is None, result.exception
+    return Path(result.project_dir)
+
+
+def test_compose_file_matches_the_compose_spec(project: Path) -> None:
+    validate("vendor.compose-spec", project / "compose.yaml")
+
+
+def test_ci_pipeline_matches_its_schema(project: Path) -> None:
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    pipeline = project / ".gitlab-ci.yml"
+    if workflow.exists():
+        validate("vendor.github-workflows", workflow)
+    if pipeline.exists():
+        validate("vendor.gitlab-ci", pipeline)
+    assert workflow.exists() or pipeline.exists() or "ci: none" in (project / ".copier-answers.yml").read_text()
+
+
+def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck(project: Path) -> None:
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.findall(r"^FROM\s+\S+(?:\s+AS\s+(\S+))?", dockerfile, flags=re.MULTILINE | re.IGNORECASE)
+    assert len(stages) >= 2, "expected a build stage and a runtime stage"
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert users, "the runtime stage must switch to a non-root user"
+    assert users[-1] not in {"root", "0", "0:0"}
+    assert re.search(r"^HEALTHCHECK\s", dockerfile, flags=re.MULTILINE)
+    assert "python:3.11" in dockerfile
