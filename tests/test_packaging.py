@@ -33,6 +33,7 @@ def installed_phaseup(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def isolated_env(home: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["PHASEUP_HOME"] = str(home)
+    env["GIT_ALLOW_PROTOCOL"] = "file"  # git may only read local repositories: any network fetch would fail
     return env
 
 
@@ -73,6 +74,24 @@ def test_wheel_generates_a_project_offline_from_its_own_bundle(installed_phaseup
     assert update.returncode == 0, update.stderr
     status = run(["git", "status", "--porcelain"], cwd=project, env=env)
     assert status.stdout == ""
+
+    # The team edits the project, then upgrades it with the installed CLI alone.
+    module = project / "src" / "wheel_shop" / "team_module.py"
+    module.write_text('"""Written by the team."""\n\nANSWER = 42\n', encoding="utf-8")
+    run(["git", "add", "--all"], cwd=project, env=env)
+    run(["git", "commit", "--quiet", "-m", "team edit"], cwd=project, env=env)
+    upgrade = subprocess.run(
+        [str(installed_phaseup / "phaseup"), "upgrade", "--to", "2"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    assert "Phase 1 -> 2" in upgrade.stdout
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))["phase"] == 2
+    assert module.read_text(encoding="utf-8").endswith("ANSWER = 42\n")
 
 
 def test_materialisation_is_idempotent(installed_phaseup: Path, tmp_path: Path) -> None:
