@@ -53,7 +53,7 @@ def create_project(
     try:
         run_copier(
             lambda: copier.run_copy(
-                str(source.path),
+                source.url,
                 staging,
                 data=answers,
                 vcs_ref=source.ref,

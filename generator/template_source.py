@@ -5,8 +5,9 @@ result into the project with git. That needs the template as a git repository ho
 project may have been generated from. A source checkout of phaseup is such a repository already. An installed wheel
 only carries the files, so phaseup materialises them into a small git repository under the user's data directory
 (``$PHASEUP_HOME``, default ``$XDG_DATA_HOME/phaseup`` or ``~/.local/share/phaseup``), one commit and tag ``v<version>``
-per installed release. Generated projects record that repository as their ``_src_path``; installing a newer phaseup
-adds a newer tag next to the old ones, which is what an offline update needs.
+per installed release. Generated projects record that repository as their ``_src_path`` (as ``~/...`` when it lies
+in the home directory, so the same answers file works for every teammate); installing a newer phaseup adds a newer
+tag next to the old ones, which is what an offline update needs.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ class TemplateSource:
 
     path: Path
     ref: str
+
+    @property
+    def url(self) -> str:
+        """The location to record in a project: home-relative when possible, so teammates' machines resolve it too.
+
+        Copier expands a leading `~` when it reads `_src_path`, so `~/.local/share/phaseup/template` names each
+        user's own materialised template.
+        """
+        try:
+            return f"~/{self.path.relative_to(Path.home())}"
+        except ValueError:
+            return str(self.path)
 
 
 def template_root() -> Path:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import random
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import copier
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 import generator
@@ -21,6 +18,7 @@ import generator.template_source as template_source
 from generator.cli import app
 from generator.new import create_project
 from tests.conftest import REPO_ROOT, run, tree_snapshot
+from tests.team_edits import a_line_the_phase_changes, answers_of, commit, make_team_edits
 
 runner = CliRunner()
 
@@ -44,11 +42,6 @@ def generate(tmp_path: Path, phase: int = 1, **answers: str) -> Path:
     return project
 
 
-def commit(project: Path, message: str) -> None:
-    run(["git", "add", "--all"], cwd=project)
-    run(["git", "commit", "--quiet", "-m", message], cwd=project)
-
-
 def git_state(project: Path) -> tuple[dict[str, bytes], bytes, str, str]:
     """Work tree bytes, index bytes, HEAD and status: everything an unchanged project keeps identical."""
     if not (project / ".git").exists():
@@ -56,33 +49,6 @@ def git_state(project: Path) -> tuple[dict[str, bytes], bytes, str, str]:
     head = run(["git", "rev-parse", "HEAD"], cwd=project).stdout
     status = run(["git", "status", "--porcelain"], cwd=project).stdout
     return tree_snapshot(project), (project / ".git" / "index").read_bytes(), head, status
-
-
-def answers_of(project: Path) -> dict[str, Any]:
-    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-
-
-def render(tmp_path: Path, name: str, answers: dict[str, Any]) -> Path:
-    destination = tmp_path / "renders" / name
-    copier.run_copy(str(REPO_ROOT), destination, data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
-    return destination
-
-
-def a_line_the_phase_changes(tmp_path: Path, project: Path, to_phase: int) -> tuple[str, str]:
-    """Find a text line that the target phase's template changes: editing it must conflict."""
-    answers = {key: value for key, value in answers_of(project).items() if not key.startswith("_")}
-    before = render(tmp_path, "before", answers)
-    after = render(tmp_path, "after", {**answers, "phase": to_phase})
-    for path in sorted(before.rglob("*")):
-        relative = path.relative_to(before)
-        if not path.is_file() or relative.name == ".copier-answers.yml" or not (after / relative).is_file():
-            continue
-        old_lines = path.read_text(encoding="utf-8").splitlines()
-        new_lines = (after / relative).read_text(encoding="utf-8").splitlines()
-        for tag, start, _end, _, _ in difflib.SequenceMatcher(a=old_lines, b=new_lines).get_opcodes():
-            if tag == "replace" and old_lines[start].strip():
-                return str(relative), old_lines[start]
-    pytest.fail(f"phase {to_phase} changes no existing line of a phase-{answers['phase']} project")
 
 
 # --- refusals: one clear line, non-zero exit, nothing changed -------------------------------------------------------
@@ -217,44 +183,6 @@ def test_update_to_a_newer_release_keeps_phase_and_edits(tmp_path: Path, monkeyp
 
 
 # --- upgrades of edited projects -----------------------------------------------------------------------------------
-
-
-def make_team_edits(project: Path, conflict_file: str, conflict_line: str) -> dict[str, str]:
-    """Edits of every kind a team makes; returns file -> a line that must survive the upgrade."""
-    package = project / "src" / "upgrade_shop"
-    expectations: dict[str, str] = {}
-
-    service = sorted((package / "services").glob("[a-z]*.py"))[0]
-    text = service.read_text(encoding="utf-8")
-    service.write_text(text + "\n\ndef loyalty_bonus(points: int) -> int:\n    return points * 2\n", encoding="utf-8")
-    expectations[str(service.relative_to(project))] = "def loyalty_bonus(points: int) -> int:"
-
-    module = package / "services" / "loyalty.py"
-    module.write_text('"""Loyalty points, added by the team."""\n\nRATE = 3\n', encoding="utf-8")
-    expectations[str(module.relative_to(project))] = "RATE = 3"
-
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text(encoding="utf-8").replace(
-            "dependencies = [\n", 'dependencies = [\n    "tenacity>=9",\n', 1
-        ),
-        encoding="utf-8",
-    )
-    expectations["pyproject.toml"] = '    "tenacity>=9",'
-
-    env_example = project / ".env.example"
-    env_example.write_text(env_example.read_text(encoding="utf-8") + "\nLOYALTY_RATE=3\n", encoding="utf-8")
-    expectations[".env.example"] = "LOYALTY_RATE=3"
-
-    (project / ".pre-commit-config.yaml").unlink()
-
-    target = project / conflict_file
-    target.write_text(
-        target.read_text(encoding="utf-8").replace(conflict_line, conflict_line + " (edited by the team)", 1),
-        encoding="utf-8",
-    )
-    commit(project, "team edits")
-    return expectations
 
 
 @pytest.mark.parametrize(("start", "target"), [(1, 2), (1, 3), (2, 3)])
