@@ -9,26 +9,47 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import generator.template_source as template_source
 from generator.new import create_project
-from tests.conftest import run
+from generator.upgrade import upgrade_project
+from tests.conftest import REPO_ROOT, run
+from tests.team_edits import (
+    a_line_the_phase_changes,
+    answers_of,
+    commit,
+    make_team_edits,
+    resolve_conflicts_taking_template,
+)
 
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
 
-# Both session backends and every CI choice, each in at least one fully installed and tested project.
-COMBINATIONS: dict[str, dict[str, str]] = {
-    "database-github": {"session_backend": "database", "ci": "github"},
-    "redis-gitlab": {"session_backend": "redis", "ci": "gitlab"},
-    "database-none": {"session_backend": "database", "ci": "none"},
+
+@dataclass(frozen=True)
+class Scenario:
+    answers: dict[str, str]
+    phase: int = 1
+    upgrade_to: int | None = None  # generate, make a team's edits, upgrade, resolve the conflict
+    data: dict[str, str] = field(default_factory=dict)
+
+
+# Both session backends and every CI choice, each in at least one fully installed and tested project, plus an
+# edited Phase-1 project upgraded to Phase 2 whose suite must pass once its conflict is resolved.
+SCENARIOS: dict[str, Scenario] = {
+    "database-github": Scenario({"session_backend": "database", "ci": "github"}),
+    "redis-gitlab": Scenario({"session_backend": "redis", "ci": "gitlab"}),
+    "database-none": Scenario({"session_backend": "database", "ci": "none"}),
+    "edited-1-upgraded-to-2": Scenario({"session_backend": "database", "ci": "github"}, upgrade_to=2),
 }
 
 
-def combination_params() -> list[Any]:
-    return [pytest.param(name, marks=pytest.mark.xdist_group(name), id=name) for name in COMBINATIONS]
+def scenario_params() -> list[Any]:
+    return [pytest.param(name, marks=pytest.mark.xdist_group(name), id=name) for name in SCENARIOS]
 
 
 def project_env() -> dict[str, str]:
@@ -45,24 +66,45 @@ _installed: dict[str, Path] = {}
 
 @pytest.fixture
 def installed_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Generate the combination's project and `make install` it, once per test run."""
+    """Generate the scenario's project and `make install` it, once per test run."""
     name: str = request.param
     if name not in _installed:
-        project = tmp_path_factory.mktemp(name) / "shop"
-        create_project(project, phase=1, data={"project_name": "E2E Shop", **COMBINATIONS[name]}, defaults=True)
+        workdir = tmp_path_factory.mktemp(name)
+        scenario = SCENARIOS[name]
+        project = workdir / "shop"
+        with pytest.MonkeyPatch.context() as patch:
+            # Render as the installed wheel does, from a tagged repository, so the upgrade can find the old version.
+            patch.setattr(template_source, "BUNDLE_DIR", REPO_ROOT)
+            patch.setenv("PHASEUP_HOME", str(workdir / "phaseup-home"))
+            data = {"project_name": "E2E Shop", **scenario.answers}
+            create_project(project, phase=scenario.phase, data=data, defaults=True)
+            if scenario.upgrade_to is not None:
+                upgrade_edited_project(workdir, project, scenario.upgrade_to)
         run(["make", "install"], cwd=project, env=project_env())
         _installed[name] = project
     return _installed[name]
 
 
+def upgrade_edited_project(workdir: Path, project: Path, target: int) -> None:
+    conflict_file, conflict_line = a_line_the_phase_changes(workdir, project, target)
+    kept = make_team_edits(project, conflict_file, conflict_line)
+    report = upgrade_project(project, target)
+    assert report.conflicted == [conflict_file]
+    resolve_conflicts_taking_template(project, report.conflicted)
+    assert answers_of(project)["phase"] == target
+    for name, line in kept.items():
+        assert line in (project / name).read_text(encoding="utf-8").splitlines(), name
+    commit(project, f"upgrade to phase {target}")
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("installed_project", combination_params(), indirect=True)
+@pytest.mark.parametrize("installed_project", scenario_params(), indirect=True)
 def test_generated_project_lint_and_type_check(installed_project: Path) -> None:
     run(["make", "lint"], cwd=installed_project, env=project_env())
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("installed_project", combination_params(), indirect=True)
+@pytest.mark.parametrize("installed_project", scenario_params(), indirect=True)
 def test_generated_project_test_suite(installed_project: Path) -> None:
     result = run(["make", "test"], cwd=installed_project, env=project_env())
     assert " passed" in result.stdout
