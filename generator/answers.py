@@ -64,8 +64,12 @@ def parse_phase(value: object) -> int:
     return phase
 
 
-def build_answers(root: Path, phase: int | None, data: dict[str, str]) -> dict[str, Any]:
-    """Answers for Copier: the preset of the chosen phase, overridden by explicit `--data`."""
+def build_answers(root: Path, phase: int | None, data: dict[str, str], *, ask_phase: bool = False) -> dict[str, Any]:
+    """Answers for Copier: the preset of the chosen phase, overridden by explicit `--data`.
+
+    With `ask_phase` and no phase given, the phase is left for Copier to ask; copier.yml's defaults then follow
+    the answer the same way the presets do.
+    """
     questions = load_questions(root)
     unknown = sorted(set(data) - set(questions))
     if unknown:
@@ -75,12 +79,11 @@ def build_answers(root: Path, phase: int | None, data: dict[str, str]) -> dict[s
         if phase is not None and phase != data_phase:
             raise PhaseupError(f"--phase {phase} contradicts --data phase={data['phase']}")
         phase = data_phase
+    explicit = {key: _checked(key, _typed(value, questions[key]), questions[key]) for key, value in data.items()}
+    if phase is None and ask_phase:
+        return explicit
     chosen = parse_phase(phase if phase is not None else questions["phase"]["default"])
-    answers = load_preset(root, chosen)
-    for key, value in data.items():
-        answers[key] = _checked(key, _typed(value, questions[key]), questions[key])
-    answers["phase"] = chosen
-    return answers
+    return {**load_preset(root, chosen), **explicit, "phase": chosen}
 
 
 def _checked(name: str, value: Any, question: dict[str, Any]) -> Any:

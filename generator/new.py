@@ -44,9 +44,9 @@ def create_project(
     target = destination.expanduser().resolve()
     _check_destination(target)
     root = template_root()
-    answers = build_answers(root, phase, dict(data or {}))
     # With no terminal to ask on (CI, scripts, pipes), every unanswered question takes its default.
     defaults = defaults or not sys.stdin.isatty()
+    answers = build_answers(root, phase, dict(data or {}), ask_phase=not defaults)
     source = resolve_template()
     staging_parent = Path(tempfile.mkdtemp(prefix="phaseup-new-"))
     staging = staging_parent / target.name
