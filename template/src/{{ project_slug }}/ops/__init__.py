@@ -1,0 +1,1 @@
+"""Operational commands run beside the app: backups and restores."""
