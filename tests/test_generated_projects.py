@@ -43,7 +43,10 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {
     "database-github": Scenario({"session_backend": "database", "ci": "github"}),
     "redis-gitlab": Scenario({"session_backend": "redis", "ci": "gitlab"}),
-    "database-none": Scenario({"session_backend": "database", "ci": "none"}),
+    # The longest slug copier.yml allows: every generated line must still pass ruff's line length and format.
+    "database-none": Scenario(
+        {"session_backend": "database", "ci": "none", "project_slug": "a_forty_character_project_slug_to_lint_x"}
+    ),
     "edited-1-upgraded-to-2": Scenario({"session_backend": "database", "ci": "github"}, upgrade_to=2),
 }
 
