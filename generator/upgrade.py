@@ -135,7 +135,15 @@ def _update_in(root: Path, project: Project, data: dict[str, Any]) -> UpgradeRep
         new_migrations=sorted(after.migrations - before.migrations),
     )
     _classify_changes(root, report)
+    _leave_changes_unstaged(root, report.conflicted)
     return report
+
+
+def _leave_changes_unstaged(root: Path, conflicted: list[str]) -> None:
+    """Copier records conflicts as unmerged index entries; reset them so the whole upgrade is a plain work-tree
+    change that `git diff` shows and `git checkout .` (plus `git clean -fd` for new files) undoes."""
+    if conflicted:
+        git(root, "reset", "--quiet", "--", *conflicted)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ COMBINATIONS = [
 # `{{` that belongs to the rendered file's own language, not to Jinja: GitHub/GitLab expressions (`${{ x }}`) and
 # Go templates in Prometheus rules or Grafana legends (`{{ $labels.route }}`, `{{route}}` in a dashboard).
 NATIVE_BRACES = re.compile(r"\$\{\{|\{\{\s*\$|\{\{\s*\.")
-JINJA_LEFTOVER = re.compile(r"\{\{|\{%|\{#|%\}")
+# A Jinja statement or comment, or an expression naming a variable: `{{ name }}`, `{{ name | filter }}`. Python's
+# f-string escapes (`f"{{job}}="`) and JSON/Go braces followed by anything else are not Jinja.
+JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{#|\{\{\s*[A-Za-z_][\w.]*\s*(\||\}\})")
 
 
 def combination_id(answers: dict[str, Any]) -> str:
