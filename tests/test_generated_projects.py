@@ -7,9 +7,11 @@ Each combination is an xdist group, so its virtualenv is built once, by one work
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +37,19 @@ class Scenario:
     answers: dict[str, str]
     phase: int = 1
     upgrade_to: int | None = None  # generate, make a team's edits, upgrade, resolve the conflict
-    data: dict[str, str] = field(default_factory=dict)
 
 
-# Both session backends and every CI choice, each in at least one fully installed and tested project, plus an
-# edited Phase-1 project upgraded to Phase 2 whose suite must pass once its conflict is resolved.
+# Both session backends, every CI choice and both built phases, each in at least one fully installed and tested
+# project, plus an edited Phase-1 project upgraded to Phase 2 whose suite must pass once its conflict is resolved.
 SCENARIOS: dict[str, Scenario] = {
-    "database-github": Scenario({"session_backend": "database", "ci": "github"}),
-    "redis-gitlab": Scenario({"session_backend": "redis", "ci": "gitlab"}),
-    # The longest slug copier.yml allows: every generated line must still pass ruff's line length and format.
-    "database-none": Scenario(
-        {"session_backend": "database", "ci": "none", "project_slug": "a_forty_character_project_slug_to_lint_x"}
+    "phase1-database-github": Scenario({"session_backend": "database", "ci": "github"}),
+    "phase1-redis-gitlab": Scenario({"session_backend": "redis", "ci": "gitlab"}),
+    # Phase 2 from scratch, with the longest slug copier.yml allows: every generated line must still pass ruff.
+    "phase2-redis-none-long-slug": Scenario(
+        {"session_backend": "redis", "ci": "none", "project_slug": "a_forty_character_project_slug_to_lint_x"},
+        phase=2,
     ),
-    "edited-1-upgraded-to-2": Scenario({"session_backend": "database", "ci": "github"}, upgrade_to=2),
+    "phase1-edited-upgraded-to-2": Scenario({"session_backend": "database", "ci": "github"}, upgrade_to=2),
 }
 
 
@@ -112,3 +114,46 @@ def test_generated_project_test_suite(installed_project: Path) -> None:
     result = run(["make", "test"], cwd=installed_project, env=project_env())
     assert " passed" in result.stdout
     assert " skipped" not in result.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("installed_project", [scenario_params()[0]], indirect=True)
+def test_generated_index_check_fails_when_an_index_is_dropped(installed_project: Path) -> None:
+    """Remove the index behind the default item listing from the model and its migration: the suite must fail."""
+    project = installed_project
+    slug = answers_of(project)["project_slug"]
+    index = "ix_items_owner_id_created_at_id"
+    models = project / "src" / slug / "db" / "models.py"
+    migration = next((project / "migrations" / "versions").glob("0001_*.py"))
+    model_text = models.read_text(encoding="utf-8")
+    migration_text = migration.read_text(encoding="utf-8")
+    model_line = next(line for line in model_text.splitlines(keepends=True) if index in line)
+    create_index = re.search(rf"    op\.create_index\(\n?\s*\"{index}\".*?\)\n", migration_text, flags=re.DOTALL)
+    drop_index = next(line for line in migration_text.splitlines(keepends=True) if f'drop_index("{index}"' in line)
+    assert create_index is not None
+    try:
+        models.write_text(model_text.replace(model_line, ""), encoding="utf-8")
+        without_index = migration_text.replace(create_index.group(0), "").replace(drop_index, "")
+        migration.write_text(without_index, encoding="utf-8")
+        result = subprocess.run(
+            ["uv", "run", "pytest", "-p", "no:cacheprovider", "tests/test_items.py"],
+            cwd=project,
+            env=project_env(),
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        models.write_text(model_text, encoding="utf-8")
+        migration.write_text(migration_text, encoding="utf-8")
+
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "Queries that no index serves" in result.stdout + result.stderr
+    assert "created_at" in result.stdout + result.stderr
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("installed_project", [scenario_params()[2]], indirect=True)
+def test_generated_migrations_pass_the_migration_linter(installed_project: Path) -> None:
+    """squawk reads each revision's SQL (offline, from .env.example's settings) for locking or breaking operations."""
+    result = run(["make", "squawk", "ENV_FILE=.env.example"], cwd=installed_project, env=project_env())
+    assert "Found 0 issues" in result.stdout + result.stderr

@@ -14,9 +14,9 @@ from tests.conftest import run
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 
 VARIANTS = [
-    {"ci": "github", "session_backend": "database"},
-    {"ci": "gitlab", "session_backend": "redis"},
-    {"ci": "none", "session_backend": "redis"},
+    {"ci": ci, "session_backend": backend, "phase": phase}
+    for phase in (1, 2)
+    for ci, backend in (("github", "database"), ("gitlab", "redis"), ("none", "redis"))
 ]
 
 
@@ -25,7 +25,7 @@ def validate(schema: str, path: Path) -> None:
     run([str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(path)], cwd=path.parent)
 
 
-@pytest.fixture(params=VARIANTS, ids=lambda variant: f"{variant['ci']}-{variant['session_backend']}")
+@pytest.fixture(params=VARIANTS, ids=lambda variant: "phase{phase}-{ci}-{session_backend}".format(**variant))
 def project(copie: Any, request: pytest.FixtureRequest) -> Path:
     result = copie.copy(extra_answers={"project_name": "Static Shop", **request.param})
     assert result.exception is None, result.exception
