@@ -25,6 +25,12 @@ class Unauthenticated(ServiceError):
     code = "unauthenticated"
 
 
+class Unavailable(ServiceError):
+    """A dependency the request needs is down; the client may retry later."""
+
+    code = "unavailable"
+
+
 class TooManyAttempts(ServiceError):
     code = "too_many_attempts"
 
