@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import run
 
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
+PRINT_ENV_NAMES = "import os, sys; print(*(name for name in sys.argv[1:] if name in os.environ))"
 
 VARIANTS = [
     {"ci": ci, "session_backend": backend, "phase": phase}
@@ -55,3 +57,16 @@ def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck(project: Path) ->
     assert users[-1] not in {"root", "0", "0:0"}
     assert re.search(r"^HEALTHCHECK\s", dockerfile, flags=re.MULTILINE)
     assert "python:3.11" in dockerfile
+
+
+def test_env_example_loads_whole_with_uv(project: Path) -> None:
+    """Every Makefile target reads settings through `uv run --env-file`; a line it cannot parse drops the rest."""
+    env_example = project / ".env.example"
+    names = re.findall(r"^([A-Z][A-Z0-9_]*)=", env_example.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
+    printed = run(
+        [uv, "run", "--no-project", "--env-file", str(env_example), "python", "-c", PRINT_ENV_NAMES, *names],
+        cwd=project,
+    )
+    assert "Failed to parse" not in printed.stderr
+    assert printed.stdout.split() == names
