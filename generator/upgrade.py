@@ -110,6 +110,12 @@ def _update_in(root: Path, project: Project, data: dict[str, Any]) -> UpgradeRep
             f"the project records its template at {recorded_source}, but this phaseup's template is at "
             f"{source.path}; set PHASEUP_HOME so both agree (see README: 'Where the template lives')"
         )
+    if not git(source.path, "rev-parse", "--verify", "--quiet", f"{project.template_ref}^{{commit}}", check=False):
+        # Copier re-renders the recorded version to find the team's edits; without it there is no three-way merge.
+        raise PhaseupError(
+            f"the template version the project records ({project.template_ref}) is not in {source.path}: "
+            "install the phaseup release that generated it once (it adds its tag there), then run this again"
+        )
     run_copier(
         lambda: copier.run_update(
             root,

@@ -121,6 +121,20 @@ def test_refuses_a_project_from_a_newer_phaseup(tmp_path: Path) -> None:
     assert git_state(project) == before
 
 
+def test_refuses_a_project_whose_template_version_is_not_available(tmp_path: Path) -> None:
+    project = generate(tmp_path)
+    answers = project / ".copier-answers.yml"
+    recorded = answers.read_text(encoding="utf-8")
+    answers.write_text(recorded.replace(f"_commit: v{generator.__version__}", "_commit: v0.0.1"), encoding="utf-8")
+    commit(project, "pretend an older phaseup, not installed here, rendered this")
+    before = git_state(project)
+    code, out, err = invoke("upgrade", "--to", "2", "-C", str(project))
+    assert code == 1
+    assert "the template version the project records (v0.0.1) is not in" in err
+    assert "Traceback" not in out + err
+    assert git_state(project) == before
+
+
 # --- dry run and status ---------------------------------------------------------------------------------------------
 
 
