@@ -382,7 +382,8 @@ def middleware(setup: HttpSetup) -> Report:
     report.notes += [
         "The middleware is request id, JSON access log, Prometheus metrics and the body-size limit (all on /livez "
         "too). The full stack adds, on /accounts/me, resolving the session cookie in the session store (the default "
-        "database store updates the session's idle expiry, one committed write per request; the Redis store reads "
+        "database store reads the session row and rewrites its idle expiry only every tenth of the idle timeout; the "
+        "Redis store reads "
         "the session and resets its expiry, two Redis commands) and reading the user from PostgreSQL.",
         "The bare app logs each request through uvicorn's access log; the generated app writes its JSON access log "
         "instead. Both go to a file.",
