@@ -16,9 +16,8 @@ import yaml
 from generator.answers import build_answers, load_questions
 from generator.copier_run import run_copier
 from generator.errors import PhaseupError
+from generator.project import ANSWERS_FILE
 from generator.template_source import resolve_template, template_root
-
-ANSWERS_FILE = ".copier-answers.yml"
 
 
 @dataclass(frozen=True)
