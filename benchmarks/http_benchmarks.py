@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.load import LoadGenerator, require_wrk
+from benchmarks.load import LoadGenerator
 from benchmarks.measure import BenchmarkError, Case, Report, Sizes, rotated
 from benchmarks.service import (
     Database,
@@ -38,11 +38,11 @@ LIST_PATH = "/items?status=open&sort=-created_at&limit=20"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("HTTP benchmarks (index, middleware, cache)")
-    group.add_argument("--duration", type=float, help="seconds per measured wrk run (default 10; 1 with --smoke)")
+    group.add_argument("--duration", type=float, help="seconds per measured load run (default 10; 1 with --smoke)")
     group.add_argument("--warmup", type=float, help="seconds of unrecorded load before each run (default 2)")
-    group.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    group.add_argument("--connections", type=int, default=8, help="load generator connections (default 8)")
     group.add_argument("--server-cpus", help="taskset CPU list for the server (default: the last CPU)")
-    group.add_argument("--load-cpus", help="taskset CPU list for wrk (default: CPU 0)")
+    group.add_argument("--load-cpus", help="taskset CPU list for the load generator (default: CPU 0)")
     group.add_argument(
         "--database-admin-url",
         default=os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -82,9 +82,9 @@ class HttpSetup:
         cpus = os.cpu_count() or 1
         can_pin = cpus >= 2 and shutil.which("taskset") is not None
         self.server_cpus = args.server_cpus or (str(cpus - 1) if can_pin else None)
-        self.load = LoadGenerator(args.connections, args.load_cpus or ("0" if can_pin else None))
+        self.load = LoadGenerator(args.connections, args.load_cpus or ("0" if can_pin else None), shutil.which("wrk"))
         self.pinning = (
-            f"server on CPU {self.server_cpus}, wrk on CPU {self.load.cpus}; PostgreSQL and Redis unpinned"
+            f"server on CPU {self.server_cpus}, load generator on CPU {self.load.cpus}; PostgreSQL and Redis unpinned"
             if self.server_cpus and self.load.cpus
             else "not pinned (needs 2 CPUs and taskset)"
         )
@@ -92,15 +92,14 @@ class HttpSetup:
     def describe(self) -> dict[str, Any]:
         return {
             "pinning": self.pinning,
-            "wrk": f"1 thread, {self.load.connections} connections, {self.duration_s:g} s per run "
-            f"after {self.warmup_s:g} s of warm-up",
+            "load_generator": f"{self.load.name}: 1 thread, {self.load.connections} connections, "
+            f"{self.duration_s:g} s per run after {self.warmup_s:g} s of warm-up",
         }
 
     def project(self, phase: int, session_backend: str = "database") -> GeneratedProject:
         """The project generated at `phase` with `session_backend`, created and installed on first use."""
         key = (phase, session_backend)
         if key not in self._projects:
-            require_wrk()
             require_postgres(self.args.database_admin_url)
             if session_backend == "redis" or phase >= 2:
                 require_redis(self.args.redis_url)

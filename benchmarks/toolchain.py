@@ -1,4 +1,4 @@
-"""The tools the benchmarks drive: phaseup installed from a wheel of this checkout, uv, git, wrk, psql."""
+"""The tools the benchmarks drive: phaseup installed from a wheel of this checkout, uv, git, psql."""
 
 from __future__ import annotations
 
@@ -63,8 +63,17 @@ class Phaseup:
 
     @property
     def env(self) -> dict[str, str]:
+        """The environment of every command run on phaseup's behalf; the generated projects' `make` targets call uv,
+        so the uv the benchmarks use comes first on PATH (it may live only in the test virtualenv)."""
         inherited = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "PYTHON"))}
-        return {**inherited, **GIT_IDENTITY, "PHASEUP_HOME": str(self.home), "UV_PYTHON_DOWNLOADS": "never"}
+        path = os.pathsep.join([str(Path(uv_path()).parent), inherited.get("PATH", os.defpath)])
+        return {
+            **inherited,
+            **GIT_IDENTITY,
+            "PATH": path,
+            "PHASEUP_HOME": str(self.home),
+            "UV_PYTHON_DOWNLOADS": "never",
+        }
 
 
 def source_tree(scratch: Path, ref: str | None) -> Path:

@@ -24,7 +24,7 @@ end
 function done(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(
-    'WRK_JSON {"requests": %d, "duration_us": %d, "p50_us": %.0f, "p90_us": %.0f, "p99_us": %.0f, '
+    'LOAD_JSON {"requests": %d, "duration_us": %d, "p50_us": %.0f, "p90_us": %.0f, "p99_us": %.0f, '
       .. '"max_us": %.0f, "connect_errors": %d, "read_errors": %d, "write_errors": %d, '
       .. '"non_2xx_3xx": %d, "timeouts": %d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +21,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep phaseup's template cache and git identity away from the developer's own."""
+    """Keep phaseup's template cache and git identity away from the developer's own, and give every subprocess the
+    test virtualenv's tools (uv and the other test extras) first on PATH, whether or not the virtualenv is activated."""
     saved = dict(os.environ)
     home = tmp_path_factory.mktemp("phaseup-home")
     os.environ.update(
         {
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]),
             "PHASEUP_HOME": str(home),
             "GIT_AUTHOR_NAME": "phaseup tests",
             "GIT_AUTHOR_EMAIL": "tests@example.com",
