@@ -37,7 +37,7 @@ def test_every_benchmark_runs_and_reports_in_smoke_mode(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=900,  # a guard against a hang, not a timing check: the run takes minutes on a busy shared machine
         check=False,
     )
     assert result.returncode == 0, f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
