@@ -121,7 +121,7 @@ def materialize(bundle: Path, repo: Path) -> str:
         tag = _tag_for_tree(repo, version_tag(), tree)
         if not _tag_commit(repo, tag):
             git(repo, "tag", tag, commit_release(repo, tag, tree), env=RELEASE_GIT_ENV)
-        if _head_commit(repo) != _tag_commit(repo, tag):
+        if _commit_of(repo, "HEAD") != _tag_commit(repo, tag):
             # The work tree shows the installed template; Copier itself always reads the tag.
             git(repo, "checkout", "--quiet", "--force", "-B", "main", tag, env=RELEASE_GIT_ENV)
     return tag
@@ -129,15 +129,13 @@ def materialize(bundle: Path, repo: Path) -> str:
 
 def fetch_releases(repo: Path, releases: Path) -> None:
     """Fetch the release tags of `releases` (a git bundle) that `repo` does not have yet; existing tags stay."""
-    offered = [
-        ref
-        for _, ref in (line.split() for line in git(repo, "bundle", "list-heads", str(releases)).splitlines())
-        if ref.startswith("refs/tags/")
-    ]
-    present = set(git(repo, "tag", "--list").split())
+    listed = git(repo, "bundle", "list-heads", str(releases), env=RELEASE_GIT_ENV)
+    offered = [ref for _, ref in (line.split() for line in listed.splitlines()) if ref.startswith("refs/tags/")]
+    present = set(git(repo, "tag", "--list", env=RELEASE_GIT_ENV).split())
     missing = [ref for ref in offered if ref.removeprefix("refs/tags/") not in present]
     if missing:
-        git(repo, "fetch", "--quiet", "--no-tags", str(releases), *(f"{ref}:{ref}" for ref in missing))
+        refspecs = [f"{ref}:{ref}" for ref in missing]
+        git(repo, "fetch", "--quiet", "--no-tags", str(releases), *refspecs, env=RELEASE_GIT_ENV)
 
 
 def tree_of_files(repo: Path, source: Path) -> str:
@@ -182,17 +180,20 @@ def prepare_release_repo(repo: Path) -> None:
 
 def _tag_for_tree(repo: Path, tag: str, tree: str) -> str:
     """`tag` when it is free or already holds `tree`; otherwise a tag of its own for `tree`, never a stale one."""
-    if not _tag_commit(repo, tag) or git(repo, "rev-parse", f"{tag}^{{tree}}").strip() == tree:
+    if not _tag_commit(repo, tag):
+        return tag
+    if git(repo, "rev-parse", f"refs/tags/{tag}^{{tree}}", env=RELEASE_GIT_ENV).strip() == tree:
         return tag
     return f"{tag}+{tree[:12]}"
 
 
 def _tag_commit(repo: Path, tag: str) -> str:
-    return git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}", check=False).strip()
+    return _commit_of(repo, f"refs/tags/{tag}")
 
 
-def _head_commit(repo: Path) -> str:
-    return git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
+def _commit_of(repo: Path, ref: str) -> str:
+    """The commit `ref` names, or "" when it names none."""
+    return git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False, env=RELEASE_GIT_ENV).strip()
 
 
 @contextmanager
