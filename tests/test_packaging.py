@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from generator import __version__
+from generator.git import git
+from generator.template_source import materialize
 from tests.conftest import REPO_ROOT, run
 
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
@@ -87,6 +89,10 @@ def test_wheel_generates_a_project_offline_from_its_own_bundle(installed_phaseup
     # every earlier release from the wheel's releases bundle, and this one.
     tags = run(["git", "tag", "--list"], cwd=home / "template", env=env)
     assert tags.stdout.split() == ["v0.1.0", f"v{__version__}"]
+    # The installed files make the very commit the checkout's files make: a release is one commit everywhere.
+    from_checkout = tmp_path / "checkout-home" / "template"
+    assert materialize(REPO_ROOT, from_checkout) == f"v{__version__}"
+    assert git(home / "template", "rev-parse", f"v{__version__}") == git(from_checkout, "rev-parse", f"v{__version__}")
     update = subprocess.run(
         [str(installed_phaseup / "copier"), "update", "--defaults", "--trust", "--skip-answered"],
         cwd=project,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import copier
@@ -191,3 +193,21 @@ def test_recording_releases_appends_tags_that_materialise_identically(tmp_path: 
     copier.run_copy(str(repo), rendered, data={"name": "One"}, vcs_ref="v1.0.0", defaults=True, quiet=True)
     assert (rendered / "README.md").read_text(encoding="utf-8") == "# One\n"
     assert yaml.safe_load((rendered / ".copier-answers.yml").read_text(encoding="utf-8"))["_commit"] == "v1.0.0"
+
+
+def test_the_release_command_lists_releases_and_refuses_a_version_that_is_not_declared() -> None:
+    listed = run([sys.executable, "-m", "generator.releases", "list"], cwd=REPO_ROOT)
+    assert listed.stdout.splitlines()[0] == f"v0.1.0 {RELEASE_0_1_0}"
+
+    before = (REPO_ROOT / template_source.RELEASES_BUNDLE).read_bytes()
+    refused = subprocess.run(
+        [sys.executable, "-m", "generator.releases", "record", "v99.0.0"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("phaseup: error: HEAD declares version")
+    assert len(refused.stderr.splitlines()) == 1
+    assert (REPO_ROOT / template_source.RELEASES_BUNDLE).read_bytes() == before
