@@ -1,4 +1,8 @@
-"""Edits a team makes to a generated project, and the lines a phase upgrade changes: shared by upgrade tests."""
+"""Edits a team makes to a generated project, and the lines a phase upgrade changes: shared by upgrade tests.
+
+make_team_edits makes small edits of every kind; make_product_team_edits adds on top a whole feature with its own
+migration, as a product team does between generating a project and upgrading it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import copier
 import pytest
 import yaml
 
-from generator.migration_fork import find_heads, read_revisions
+from generator.migration_fork import VERSIONS_DIR, find_heads, read_revisions
 from tests.conftest import REPO_ROOT, run
 
 # --- Where a product team's edits go in the generated layout ---------------------------------------------------------
@@ -21,6 +25,7 @@ from tests.conftest import REPO_ROOT, run
 # Paths are relative to the project; "{slug}" stands for the package name, "{head}" for the latest migration.
 
 PACKAGE = "src/{slug}"
+SERVICES_DIR = f"{PACKAGE}/services"  # make_team_edits extends the first service module and adds one
 MODELS_MODULE = f"{PACKAGE}/db/models.py"
 APP_FACTORY = f"{PACKAGE}/main.py"
 SETTINGS_MODULE = f"{PACKAGE}/settings.py"
@@ -222,6 +227,7 @@ ORDER_ENV_LINES = "\n# Orders returned by GET /orders, newest first\nORDERS_PAGE
 
 # ----------------------------------------------------------------------------------------------------------------------
 
+# Copier's inline markers: the project's side ("before updating") first, the new template's ("after updating") second.
 CONFLICT_BLOCK = re.compile(r"^<<<<<<< [^\n]*\n(.*?)^=======\n(.*?)^>>>>>>> [^\n]*\n", flags=re.MULTILINE | re.DOTALL)
 TEAM_EDIT_MARK = " (edited by the team)"
 
@@ -260,15 +266,15 @@ def a_line_the_phase_changes(tmp_path: Path, project: Path, to_phase: int) -> tu
 
 def make_team_edits(project: Path, conflict_file: str, conflict_line: str) -> dict[str, str]:
     """Edits of every kind a team makes; returns file -> a line that must survive the upgrade."""
-    package = project / "src" / answers_of(project)["project_slug"]
+    services = project / SERVICES_DIR.format(slug=answers_of(project)["project_slug"])
     expectations: dict[str, str] = {}
 
-    service = sorted((package / "services").glob("[a-z]*.py"))[0]
+    service = sorted(services.glob("[a-z]*.py"))[0]
     text = service.read_text(encoding="utf-8")
     service.write_text(text + "\n\ndef loyalty_bonus(points: int) -> int:\n    return points * 2\n", encoding="utf-8")
     expectations[str(service.relative_to(project))] = "def loyalty_bonus(points: int) -> int:"
 
-    module = package / "services" / "loyalty.py"
+    module = services / "loyalty.py"
     module.write_text('"""Loyalty points, added by the team."""\n\nRATE = 3\n', encoding="utf-8")
     expectations[str(module.relative_to(project))] = "RATE = 3"
 
@@ -358,7 +364,7 @@ def make_product_team_edits(project: Path, conflict_file: str, conflict_line: st
 
 
 def _single_head(project: Path) -> str:
-    heads = find_heads(read_revisions(project / "migrations" / "versions"))
+    heads = find_heads(read_revisions(project / VERSIONS_DIR))
     assert len(heads) == 1, f"the generated project should have one migration head, not {heads}"
     return heads[0]
 
