@@ -57,7 +57,8 @@ class Order(Base):
     total_cents: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _created_at()
 '''
-ORDER_MIGRATION_FILE = "migrations/versions/7a3c9e1f5b2d_add_orders.py"
+ORDER_REVISION = "7a3c9e1f5b2d"
+ORDER_MIGRATION_FILE = f"migrations/versions/{ORDER_REVISION}_add_orders.py"
 ORDER_MIGRATION = '''"""Add orders.
 
 Revision ID: 7a3c9e1f5b2d

@@ -25,6 +25,7 @@ from generator.new import create_project
 from generator.upgrade import upgrade_project
 from tests.conftest import REPO_ROOT, run
 from tests.team_edits import (
+    ORDER_REVISION,
     WIRING_FILES,
     a_line_the_phase_changes,
     answers_of,
@@ -176,6 +177,7 @@ def test_upgraded_project_migrates_the_database_the_team_deployed(installed_proj
     ).stdout
 
     assert heads.count("(head)") == 1, heads
+    assert f"-> {ORDER_REVISION}, " not in migrate.stderr, "the team's revision had already run there"
     assert f"-> {heads[0]}, " in migrate.stderr, "the merge revision ran on the deployed database"
     assert current.split()[0] == heads[0]
 
