@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,15 +20,18 @@ from typing import Any
 import pytest
 
 import generator.template_source as template_source
+from generator.migration_fork import join_alembic_heads
 from generator.new import create_project
 from generator.upgrade import upgrade_project
 from tests.conftest import REPO_ROOT, run
 from tests.team_edits import (
+    ORDER_REVISION,
+    WIRING_FILES,
     a_line_the_phase_changes,
     answers_of,
     commit,
-    make_team_edits,
-    resolve_conflicts_taking_template,
+    make_product_team_edits,
+    resolve_conflicts,
 )
 
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
@@ -36,11 +41,12 @@ UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("
 class Scenario:
     answers: dict[str, str]
     phase: int = 1
-    upgrade_to: int | None = None  # generate, make a team's edits, upgrade, resolve the conflict
+    upgrade_to: int | None = None  # generate, add a product team's feature, deploy it, upgrade, resolve conflicts
 
 
 # Both session backends, every CI choice and both built phases, each in at least one fully installed and tested
-# project, plus an edited Phase-1 project upgraded to Phase 2 whose suite must pass once its conflict is resolved.
+# project, plus an edited Phase-1 project upgraded to Phase 2 and one upgraded to Phase 3, whose suites must pass once
+# their conflicts are resolved (see tests/team_edits.py for the team's edits).
 SCENARIOS: dict[str, Scenario] = {
     "phase1-database-github": Scenario({"session_backend": "database", "ci": "github"}),
     "phase1-redis-gitlab": Scenario({"session_backend": "redis", "ci": "gitlab"}),
@@ -50,11 +56,13 @@ SCENARIOS: dict[str, Scenario] = {
         phase=2,
     ),
     "phase1-edited-upgraded-to-2": Scenario({"session_backend": "database", "ci": "github"}, upgrade_to=2),
+    "phase1-edited-upgraded-to-3": Scenario({"session_backend": "database", "ci": "github"}, upgrade_to=3),
 }
+EDITED = [name for name, scenario in SCENARIOS.items() if scenario.upgrade_to is not None]
 
 
-def scenario_params() -> list[Any]:
-    return [pytest.param(name, marks=pytest.mark.xdist_group(name), id=name) for name in SCENARIOS]
+def scenario_params(names: list[str] | None = None) -> list[Any]:
+    return [pytest.param(name, marks=pytest.mark.xdist_group(name), id=name) for name in names or SCENARIOS]
 
 
 def project_env() -> dict[str, str]:
@@ -67,6 +75,7 @@ def project_env() -> dict[str, str]:
 
 
 _installed: dict[str, Path] = {}
+_deployed: dict[Path, str] = {}  # edited project -> the throwaway database its team migrated before the upgrade
 
 
 @pytest.fixture
@@ -91,15 +100,51 @@ def installed_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
 
 
 def upgrade_edited_project(workdir: Path, project: Path, target: int) -> None:
+    """A team adds a feature with a migration and deploys it; then the phase upgrade lands on top."""
     conflict_file, conflict_line = a_line_the_phase_changes(workdir, project, target)
-    kept = make_team_edits(project, conflict_file, conflict_line)
+    edits = make_product_team_edits(project, conflict_file, conflict_line)
+    run(["make", "install"], cwd=project, env=project_env())
+    commit(project, "lock the dependencies")
+    database = f"phaseup_e2e_{secrets.token_hex(6)}"
+    psql(f'CREATE DATABASE "{database}"')
+    _deployed[project] = database
+    run(["make", "migrate", f"ENV_FILE={env_file(project, database)}"], cwd=project, env=project_env())
+
     report = upgrade_project(project, target)
-    assert report.conflicted == [conflict_file]
-    resolve_conflicts_taking_template(project, report.conflicted)
+    merge = join_alembic_heads(project)
+
+    assert merge is not None, "the team's migration and the phase's both follow the phase-1 head"
+    assert conflict_file in report.conflicted
+    slug = answers_of(project)["project_slug"]
+    assert set(report.conflicted) <= {conflict_file, *(name.format(slug=slug) for name in WIRING_FILES)}
+    resolve_conflicts(project, report.conflicted, env=project_env())
     assert answers_of(project)["phase"] == target
-    for name, line in kept.items():
+    for name, line in edits.kept_lines.items():
         assert line in (project / name).read_text(encoding="utf-8").splitlines(), name
+    for name in edits.gone:
+        assert not (project / name).exists(), name
     commit(project, f"upgrade to phase {target}")
+
+
+def psql(statement: str) -> None:
+    run(["psql", "--no-psqlrc", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", statement], cwd=REPO_ROOT)
+
+
+def env_file(project: Path, database: str) -> Path:
+    """The project's .env.example pointed at one database, as a deployment's environment."""
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+    text = (project / ".env.example").read_text(encoding="utf-8")
+    path = project.parent / f"{database}.env"
+    path.write_text(re.sub(r"^DATABASE_URL=.*$", f"DATABASE_URL={url}", text, flags=re.MULTILINE), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_deployed_databases() -> Iterator[None]:
+    yield
+    for database in _deployed.values():
+        psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    _deployed.clear()
 
 
 @pytest.mark.e2e
@@ -114,6 +159,27 @@ def test_generated_project_test_suite(installed_project: Path) -> None:
     result = run(["make", "test"], cwd=installed_project, env=project_env())
     assert " passed" in result.stdout
     assert " skipped" not in result.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("installed_project", scenario_params(EDITED), indirect=True)
+def test_upgraded_project_migrates_the_database_the_team_deployed(installed_project: Path) -> None:
+    """The team's migration already ran in production: after the upgrade, `make migrate` brings that database to
+    the single head, through the phase's revision and the merge revision."""
+    project = installed_project
+    database = _deployed[project]
+    migrate = run(["make", "migrate", f"ENV_FILE={env_file(project, database)}"], cwd=project, env=project_env())
+    heads = run(["uv", "run", "alembic", "heads"], cwd=project, env=project_env()).stdout.split()
+    current = run(
+        ["uv", "run", "--env-file", str(env_file(project, database)), "alembic", "current"],
+        cwd=project,
+        env=project_env(),
+    ).stdout
+
+    assert heads.count("(head)") == 1, heads
+    assert f"-> {ORDER_REVISION}, " not in migrate.stderr, "the team's revision had already run there"
+    assert f"-> {heads[0]}, " in migrate.stderr, "the merge revision ran on the deployed database"
+    assert current.split()[0] == heads[0]
 
 
 @pytest.mark.e2e
