@@ -1,7 +1,9 @@
-"""Server-side sessions: the browser holds an opaque random id, the state lives outside the process.
+"""User sessions (who is signed in): the browser holds an opaque random id, the state lives
+outside the process.
 
 Any number of app processes can therefore serve the same user. The backend (PostgreSQL or Redis)
-also keeps the login rate limiter's counters, for the same reason.
+also keeps the login rate limiter's counters, for the same reason. "Session" alone, in this
+package, never means a database session: those are SQLAlchemy's (`db.engines`).
 """
 
 import hashlib
@@ -9,16 +11,16 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
-SESSION_COOKIE_NAME = "__Host-session"
+USER_SESSION_COOKIE = "__Host-session"
 _TOKEN_BYTES = 32  # 256 bits of randomness
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
-class SessionStore(Protocol):
+class UserSessionStore(Protocol):
     def create(self, user_id: uuid.UUID) -> str:
         """Start a session and return the id to hand to the browser."""
         ...
@@ -43,10 +45,12 @@ class LoginLimiter(Protocol):
 
 
 @dataclass(frozen=True)
-class SessionBackend:
-    sessions: SessionStore
+class UserSessionBackend:
+    user_sessions: UserSessionStore
     login_limiter: LoginLimiter
     close: Callable[[], None]
+    # Dependencies without which no one can sign in: /readyz reports them as unavailable.
+    readiness_checks: Mapping[str, Callable[[], object]] = field(default_factory=dict)
 
 
 def new_token() -> str:
