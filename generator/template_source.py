@@ -3,38 +3,47 @@
 Copier's `update` replays the project's recorded answers against the template at the recorded version, then merges the
 result into the project with git. That needs the template as a git repository holding a tag for every version a
 project may have been generated from. A source checkout of phaseup is such a repository already. An installed wheel
-only carries the files, so phaseup materialises them into a small git repository under the user's data directory
-(``$PHASEUP_HOME``, default ``$XDG_DATA_HOME/phaseup`` or ``~/.local/share/phaseup``), one commit and tag ``v<version>``
-per installed release. Generated projects record that repository as their ``_src_path`` (as ``~/...`` when it lies
-in the home directory, so the same answers file works for every teammate); installing a newer phaseup adds a newer
-tag next to the old ones, which is what an offline update needs.
+carries the files of its own template plus `releases/templates.bundle`, a git bundle with one tag per earlier release.
+phaseup materialises both into a small git repository under the user's data directory (``$PHASEUP_HOME``, default
+``$XDG_DATA_HOME/phaseup`` or ``~/.local/share/phaseup``): every release tag from the bundle, then the installed
+template as tag ``v<version>``. Every release is one root commit made with a fixed identity and date, so a release has
+the same commit hash on every machine. Generated projects record that repository as their ``_src_path`` (as ``~/...``
+when it lies in the home directory, so the same answers file works for every teammate).
+
+A tag is never moved: projects recorded it. When tag ``v<version>`` already holds a different template than the
+installed files (a rebuilt wheel with an unchanged version), the installed template gets its own tag,
+``v<version>+<first 12 hex digits of its git tree hash>``, a PEP 440 local version that sorts after ``v<version>``.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import shutil
-import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import PhaseupError
+from generator.git import git
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUNDLE_DIR = PACKAGE_DIR / "bundle"
-TEMPLATE_ENTRIES = ("copier.yml", "includes", "template", "presets")
+TEMPLATE_ENTRIES = ("copier.yml", "features.yml", "includes", "template", "presets")
+RELEASES_BUNDLE = Path("releases") / "templates.bundle"  # relative to the template root, in a checkout and a wheel
 
-# A fixed identity and date make the materialised commits independent of who installed phaseup and when.
-_GIT_IDENTITY = {
+# A fixed identity and date, and no user or system git configuration, make a release's commit the same on every
+# machine, whoever materialises or records it.
+RELEASE_GIT_ENV = {
     "GIT_AUTHOR_NAME": "phaseup",
     "GIT_AUTHOR_EMAIL": "phaseup@localhost",
     "GIT_COMMITTER_NAME": "phaseup",
     "GIT_COMMITTER_EMAIL": "phaseup@localhost",
     "GIT_AUTHOR_DATE": "2026-01-01T00:00:00+00:00",
     "GIT_COMMITTER_DATE": "2026-01-01T00:00:00+00:00",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
 }
 
 
@@ -92,31 +101,98 @@ def resolve_template() -> TemplateSource:
     if root != BUNDLE_DIR:
         # A development checkout is a git repository already; Copier renders it (dirty changes included).
         return TemplateSource(path=root, ref="HEAD")
-    return TemplateSource(path=materialize(BUNDLE_DIR, phaseup_home() / "template"), ref=version_tag())
+    repo = phaseup_home() / "template"
+    return TemplateSource(path=repo, ref=materialize(BUNDLE_DIR, repo))
 
 
-def materialize(bundle: Path, repo: Path) -> Path:
-    """Commit the bundled template into `repo` under tag v<version>, once per version; return `repo`."""
+def materialize(bundle: Path, repo: Path) -> str:
+    """Give `repo` every released template and the one in `bundle`; return the tag of the one in `bundle`.
+
+    The release tags come from `bundle`'s releases bundle; tags `repo` already has are kept as they are. The bundled
+    files get tag v<version>, or v<version>+<tree> when v<version> already holds something else.
+    """
     repo.mkdir(parents=True, exist_ok=True)
     with _locked(repo.parent / "template.lock"):
-        if not (repo / ".git").is_dir():
-            _git(repo, "init", "--quiet", "--initial-branch=main")
-        tag = version_tag()
-        if _git(repo, "tag", "--list", tag).strip():
-            return repo
-        for entry in repo.iterdir():
-            if entry.name != ".git":
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-        for name in TEMPLATE_ENTRIES:
-            source = bundle / name
-            if source.is_dir():
-                shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-            elif source.is_file():
-                shutil.copy2(source, repo / name)
-        _git(repo, "add", "--all")
-        _git(repo, "commit", "--quiet", "--allow-empty", "-m", f"phaseup template {tag}")
-        _git(repo, "tag", tag)
-    return repo
+        prepare_release_repo(repo)
+        releases = bundle / RELEASES_BUNDLE
+        if releases.is_file():
+            fetch_releases(repo, releases)
+        tree = tree_of_files(repo, bundle)
+        tag = _tag_for_tree(repo, version_tag(), tree)
+        if not _tag_commit(repo, tag):
+            git(repo, "tag", tag, commit_release(repo, tag, tree), env=RELEASE_GIT_ENV)
+        if _head_commit(repo) != _tag_commit(repo, tag):
+            # The work tree shows the installed template; Copier itself always reads the tag.
+            git(repo, "checkout", "--quiet", "--force", "-B", "main", tag, env=RELEASE_GIT_ENV)
+    return tag
+
+
+def fetch_releases(repo: Path, releases: Path) -> None:
+    """Fetch the release tags of `releases` (a git bundle) that `repo` does not have yet; existing tags stay."""
+    offered = [
+        ref
+        for _, ref in (line.split() for line in git(repo, "bundle", "list-heads", str(releases)).splitlines())
+        if ref.startswith("refs/tags/")
+    ]
+    present = set(git(repo, "tag", "--list").split())
+    missing = [ref for ref in offered if ref.removeprefix("refs/tags/") not in present]
+    if missing:
+        git(repo, "fetch", "--quiet", "--no-tags", str(releases), *(f"{ref}:{ref}" for ref in missing))
+
+
+def tree_of_files(repo: Path, source: Path) -> str:
+    """Write the template entries found in `source` into `repo`'s object store; return their git tree hash.
+
+    The files are stored byte for byte (no line-ending or filter attributes apply), so the hash identifies exactly the
+    template that would be rendered.
+    """
+    entries = [name for name in TEMPLATE_ENTRIES if (source / name).exists()]
+    if not entries:
+        raise PhaseupError(f"no template found in {source}")
+    with tempfile.TemporaryDirectory(prefix="phaseup-index-") as scratch:
+        env = {**RELEASE_GIT_ENV, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        git(
+            repo,
+            f"--work-tree={source}",
+            "add",
+            "--force",
+            "--",
+            *entries,
+            ":(exclude,glob)**/__pycache__/**",
+            env=env,
+        )
+        return git(repo, "write-tree", env=env).strip()
+
+
+def commit_release(repo: Path, tag: str, tree: str) -> str:
+    """The release commit of `tree`: a root commit whose hash depends only on the tree and the tag's name."""
+    return git(repo, "commit-tree", tree, "-m", f"phaseup template {tag}", env=RELEASE_GIT_ENV).strip()
+
+
+def prepare_release_repo(repo: Path) -> None:
+    """A git repository at `repo` that stores template files byte for byte."""
+    if not (repo / ".git").is_dir():
+        git(repo, "init", "--quiet", "--initial-branch=main", env=RELEASE_GIT_ENV)
+    # Attributes the template itself ships (line endings, filters) must not change the bytes that get stored.
+    attributes = repo / ".git" / "info" / "attributes"
+    if not attributes.is_file():
+        attributes.parent.mkdir(parents=True, exist_ok=True)
+        attributes.write_text("* -text -filter -ident\n", encoding="utf-8")
+
+
+def _tag_for_tree(repo: Path, tag: str, tree: str) -> str:
+    """`tag` when it is free or already holds `tree`; otherwise a tag of its own for `tree`, never a stale one."""
+    if not _tag_commit(repo, tag) or git(repo, "rev-parse", f"{tag}^{{tree}}").strip() == tree:
+        return tag
+    return f"{tag}+{tree[:12]}"
+
+
+def _tag_commit(repo: Path, tag: str) -> str:
+    return git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}", check=False).strip()
+
+
+def _head_commit(repo: Path) -> str:
+    return git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
 
 
 @contextmanager
@@ -128,19 +204,3 @@ def _locked(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        **_GIT_IDENTITY,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    try:
-        result = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True)
-    except FileNotFoundError as error:
-        raise PhaseupError("git is not installed; phaseup needs git") from error
-    except subprocess.CalledProcessError as error:
-        raise PhaseupError(f"git {' '.join(args)} failed in {repo}: {error.stderr.strip()}") from error
-    return result.stdout
