@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import run
 
@@ -70,6 +71,25 @@ def test_env_example_loads_whole_with_uv(project: Path) -> None:
     )
     assert "Failed to parse" not in printed.stderr
     assert printed.stdout.split() == names
+
+
+# Backquoted words of the generated README that name a file or directory of the project: a relative path, or a file
+# name with one of these suffixes. `uv.lock` is written by the first `make install`; `backups/` is a bucket prefix.
+README_PATH = re.compile(r"`([\w.-]+(?:/[\w.-]*)+|[\w.-]+\.(?:py|ya?ml|toml|json|ini))`")
+NOT_IN_A_FRESH_PROJECT = {"uv.lock", "backups/"}
+
+
+def test_readme_names_only_files_the_project_has(project: Path) -> None:
+    """The README's layout, practices and feature sections point at real modules, tests and config files."""
+    package = project / "src" / yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    file_names = {path.name for path in project.rglob("*")}
+    named = set(README_PATH.findall((project / "README.md").read_text(encoding="utf-8"))) - NOT_IN_A_FRESH_PROJECT
+    missing = sorted(
+        name
+        for name in named
+        if not (project / name).exists() and not (package / name).exists() and not ("/" not in name and name in file_names)
+    )
+    assert missing == [], f"README.md names files the project does not have: {missing}"
 
 
 def git_tree_of(work_tree: Path, autocrlf: str) -> str:
