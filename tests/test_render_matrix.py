@@ -29,6 +29,9 @@ NATIVE_BRACES = re.compile(r"\$\{\{|\{\{\s*\$|\{\{\s*\.")
 # A Jinja statement or comment, or an expression naming a variable: `{{ name }}`, `{{ name | filter }}`. Python's
 # f-string escapes (`f"{{job}}="`) and JSON/Go braces followed by anything else are not Jinja.
 JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{#|\{\{\s*[A-Za-z_][\w.]*\s*(\||\}\})")
+# Templates branch on features (includes/features.yml derives them from the phase), never on the phase number.
+PHASE_COMPARISON = re.compile(r"phase *(>=|>|==|<=|<|!=)|phase +(not +)?in ")
+TEMPLATE_SOURCES = [REPO_ROOT / "template", REPO_ROOT / "includes" / "features"]
 
 
 def combination_id(answers: dict[str, Any]) -> str:
@@ -102,3 +105,20 @@ def test_answers_file_round_trips(copie: Any, tmp_path: Path) -> None:
     for snapshot in (replayed, original):
         snapshot[".copier-answers.yml"] = re.sub(rb"_commit: .*\n", b"", snapshot[".copier-answers.yml"])
     assert replayed == original
+
+
+def test_no_template_file_or_path_compares_the_phase() -> None:
+    found = []
+    for source in TEMPLATE_SOURCES:
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(REPO_ROOT)
+            if PHASE_COMPARISON.search(str(relative)):
+                found.append(f"{relative}: path")
+            if path.is_file():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                found += [
+                    f"{relative}:{number}: {line.strip()}"
+                    for number, line in enumerate(text.splitlines(), start=1)
+                    if PHASE_COMPARISON.search(line)
+                ]
+    assert found == [], "branch on features.<name> instead:\n" + "\n".join(found)

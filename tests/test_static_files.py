@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import run
 
@@ -70,3 +71,57 @@ def test_env_example_loads_whole_with_uv(project: Path) -> None:
     )
     assert "Failed to parse" not in printed.stderr
     assert printed.stdout.split() == names
+
+
+# Backquoted words of the generated README that name a file or directory of the project: a relative path, or a file
+# name with one of these suffixes. `uv.lock` is written by the first `make install`; `backups/` is a bucket prefix.
+README_PATH = re.compile(r"`([\w.-]+(?:/[\w.-]*)+|[\w.-]+\.(?:py|ya?ml|toml|json|ini))`")
+NOT_IN_A_FRESH_PROJECT = {"uv.lock", "backups/"}
+
+
+def test_readme_names_only_files_the_project_has(project: Path) -> None:
+    """The README's layout, practices and feature sections point at real modules, tests and config files."""
+    package = project / "src" / yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    file_names = {path.name for path in project.rglob("*")}
+    named = set(README_PATH.findall((project / "README.md").read_text(encoding="utf-8"))) - NOT_IN_A_FRESH_PROJECT
+    missing = sorted(
+        name
+        for name in named
+        if not (project / name).exists() and not (package / name).exists() and not ("/" not in name and name in file_names)
+    )
+    assert missing == [], f"README.md names files the project does not have: {missing}"
+
+
+def git_tree_of(work_tree: Path, autocrlf: str) -> str:
+    """Commit-ready tree id of a work tree as a clone with the given core.autocrlf stores it."""
+    run(["git", "init", "--quiet"], cwd=work_tree)
+    run(["git", "-c", f"core.autocrlf={autocrlf}", "add", "--all"], cwd=work_tree)
+    return run(["git", "write-tree"], cwd=work_tree).stdout.strip()
+
+
+def test_windows_and_linux_checkouts_store_the_same_bytes(copie: Any, tmp_path: Path) -> None:
+    """The generated .gitattributes makes line endings independent of the machine (core.autocrlf, CRLF editors)."""
+    result = copie.copy(extra_answers={"project_name": "Line Shop", "phase": 2})
+    assert result.exception is None, result.exception
+    rendered = Path(result.project_dir)
+    linux = tmp_path / "linux"
+    shutil.copytree(rendered, linux)
+    stored = git_tree_of(linux, autocrlf="false")
+
+    for autocrlf in ("true", "false"):
+        windows = tmp_path / f"windows-autocrlf-{autocrlf}"
+        shutil.copytree(rendered, windows)
+        for path in windows.rglob("*"):
+            if path.is_file() and b"\0" not in (data := path.read_bytes()):
+                path.write_bytes(data.replace(b"\n", b"\r\n"))
+        assert git_tree_of(windows, autocrlf) == stored, f"CRLF files stored differently with core.autocrlf={autocrlf}"
+
+    run(["git", "commit", "--quiet", "-m", "generated"], cwd=linux)
+    clone = tmp_path / "windows-clone"
+    run(["git", "-c", "core.autocrlf=true", "clone", "--quiet", str(linux), str(clone)], cwd=tmp_path)
+    with_crlf = [
+        str(path.relative_to(clone))
+        for path in clone.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(clone).parts and b"\r\n" in path.read_bytes()
+    ]
+    assert with_crlf == [], "a core.autocrlf=true clone must check out LF, as the template renders"

@@ -1,0 +1,1 @@
+"""Observability: JSON logs with request ids, Prometheus metrics and their collectors."""
