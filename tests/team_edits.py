@@ -27,10 +27,10 @@ from tests.conftest import REPO_ROOT, run
 PACKAGE = "src/{slug}"
 SERVICES_DIR = f"{PACKAGE}/services"  # make_team_edits extends the first service module and adds one
 MODELS_MODULE = f"{PACKAGE}/db/models.py"
-APP_FACTORY = f"{PACKAGE}/main.py"
+ROUTER_LIST = f"{PACKAGE}/api/routes.py"  # where the generated README says a team registers its routers
 SETTINGS_MODULE = f"{PACKAGE}/settings.py"
 ROUTERS_IMPORT = "from {slug}.api import accounts, attachments, health, items"
-LAST_ROUTER_REGISTERED = "    app.include_router(health.router)\n"
+LAST_ROUTER_REGISTERED = "    health.router,\n"
 SETTING_AFTER = '    backup_s3_prefix: str = "backups/"\n'
 RENAMED_TEST = ("tests/test_bad_input.py", "tests/test_malformed_requests.py")
 CI_WORKFLOW = ".github/workflows/ci.yml"
@@ -40,8 +40,6 @@ COMPOSE_EDIT = (
     '    command: ["mini", "-dir=/data", "-ip.bind=0.0.0.0"]\n    restart: unless-stopped\n',
 )
 README_LINE = "Owned by the checkout team: questions in #checkout, incidents to the on-call rota."
-# Files where the phase's own wiring lands next to the team's: appended models, registered routers.
-WIRING_FILES = (MODELS_MODULE, APP_FACTORY)
 
 ORDER_MODEL = '''
 
@@ -55,7 +53,7 @@ class Order(Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     reference: Mapped[str] = mapped_column(Text)
     total_cents: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 '''
 ORDER_REVISION = "7a3c9e1f5b2d"
 ORDER_MIGRATION_FILE = f"migrations/versions/{ORDER_REVISION}_add_orders.py"
@@ -315,7 +313,7 @@ def make_product_team_edits(project: Path, conflict_file: str, conflict_line: st
     """The edits of make_team_edits, then a whole feature as a product team adds it, in a second commit.
 
     An `orders` feature with its model (appended to the models module), migration (after the project's latest
-    revision), repository, service, router (registered in the app factory) and tests; a setting with its
+    revision), repository, service, router (registered in the router list) and tests; a setting with its
     .env.example line; README, compose and CI edits; and a renamed test file.
     """
     kept = make_team_edits(project, conflict_file, conflict_line)
@@ -334,8 +332,8 @@ def make_product_team_edits(project: Path, conflict_file: str, conflict_line: st
     for name, text in ORDER_FILES.items():
         (project / name.format(slug=slug)).write_text(text.replace("{slug}", slug), encoding="utf-8")
     imports = ROUTERS_IMPORT.format(slug=slug)
-    edit(APP_FACTORY, imports + "\n", f"{imports}, orders\n")
-    edit(APP_FACTORY, LAST_ROUTER_REGISTERED, LAST_ROUTER_REGISTERED + "    app.include_router(orders.router)\n")
+    edit(ROUTER_LIST, imports + "\n", f"{imports}, orders\n")
+    edit(ROUTER_LIST, LAST_ROUTER_REGISTERED, LAST_ROUTER_REGISTERED + "    orders.router,\n")
     edit(SETTINGS_MODULE, SETTING_AFTER, SETTING_AFTER + ORDER_SETTING)
     env_example = project / ".env.example"
     env_example.write_text(env_example.read_text(encoding="utf-8") + ORDER_ENV_LINES, encoding="utf-8")
@@ -351,7 +349,7 @@ def make_product_team_edits(project: Path, conflict_file: str, conflict_line: st
     kept_lines = {
         **kept,
         MODELS_MODULE.format(slug=slug): "class Order(Base):",
-        APP_FACTORY.format(slug=slug): "    app.include_router(orders.router)",
+        ROUTER_LIST.format(slug=slug): "    orders.router,",
         SETTINGS_MODULE.format(slug=slug): ORDER_SETTING.rstrip("\n"),
         ".env.example": "ORDERS_PAGE_SIZE=50",
         ORDER_MIGRATION_FILE: f'down_revision: str | None = "{head}"',
