@@ -1,9 +1,13 @@
-"""The `phaseup` command line: a thin Typer layer over generator.<verb> functions."""
+"""The `phaseup` command line: a thin Typer layer over generator.<verb> functions.
+
+The commands print what the plain functions return and decide the exit code: 0 done, 1 refused (one
+`phaseup: error:` line), 3 upgraded with conflicts left to resolve, 130/143 interrupted before anything changed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +15,15 @@ import typer
 
 from generator import __version__
 from generator.answers import parse_data
-from generator.errors import PhaseupError
+from generator.contract import phase_still_being_built
+from generator.errors import PhaseupError, describe_os_error
+from generator.interrupts import Terminated, exit_code_for, signals_deferred, termination_unwinds
 from generator.new import create_project
-from generator.status import project_status
-from generator.upgrade import ConflictsLeft, UpgradeReport, update_project, upgrade_project
+from generator.status import TemplateState, project_status
+from generator.template_source import template_root
+from generator.upgrade import UpgradePlan, UpgradeReport, prepare_update, prepare_upgrade
+
+EXIT_CONFLICTS = 3
 
 app = typer.Typer(
     name="phaseup",
@@ -25,14 +34,39 @@ app = typer.Typer(
 )
 
 
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"phaseup: {message}", err=True)
+    return typer.Exit(code)
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Print a PhaseupError as one line on stderr and exit non-zero, without a traceback."""
+    """Every failure is one line on stderr and a non-zero exit, never a traceback."""
     try:
         yield
+    except typer.Exit:
+        raise
     except PhaseupError as error:
-        typer.echo(f"phaseup: error: {error}", err=True)
-        raise typer.Exit(error.exit_code) from None
+        raise _fail(f"error: {error}", error.exit_code) from None
+    except OSError as error:  # the file system: a full disk, a read-only or missing directory
+        raise _fail(f"error: {describe_os_error(error)}") from None
+    except (KeyboardInterrupt, Terminated) as interrupt:
+        raise _fail("interrupted", exit_code_for(interrupt)) from None
+    except Exception as error:
+        raise _fail(
+            f"error: unexpected {type(error).__name__}: {error} (a bug in phaseup {__version__}; please report it "
+            "with the command you ran)"
+        ) from None
+
+
+def _note_unbuilt_phase(phase: object, gets: int | None) -> None:
+    """Say so when the chosen phase's own features are not built yet and the project gets an earlier phase's."""
+    if gets is not None:
+        typer.echo(
+            f"note: phase {phase}'s features are not built in this release; the project records phase {phase} but "
+            f"gets phase {gets}'s features",
+            err=True,
+        )
 
 
 def _show_version(value: bool) -> None:
@@ -88,7 +122,8 @@ def new(
     """Create a new project at the chosen growth phase."""
     with _user_errors():
         project = create_project(destination, phase=phase, data=parse_data(data or []), defaults=defaults, git=git)
-    answers = project.answers
+        answers = project.answers
+        _note_unbuilt_phase(answers["phase"], phase_still_being_built(template_root(), answers))
     typer.echo(
         f"Created {answers['project_name']} ({answers['project_slug']}) at phase {answers['phase']} in {project.path}"
     )
@@ -100,8 +135,12 @@ def new(
     typer.echo(f"Next:\n  cd {project.path}\n  make install\n  make test")
 
 
-ProjectOption = Annotated[Path, typer.Option("--project", "-C", help="The project's directory.", file_okay=False)]
-DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the diff that would be applied; change nothing.")]
+ProjectOption = Annotated[
+    Path, typer.Option("--project", "-C", help="The project's directory (or any directory inside it).", file_okay=False)
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Merge in a scratch copy and print the summary; change nothing.")
+]
 
 
 @app.command()
@@ -111,71 +150,135 @@ def upgrade(
     dry_run: DryRunOption = False,
 ) -> None:
     """Move the project to a later growth phase in place, keeping the team's edits."""
-    with _user_errors():
-        report = upgrade_project(project, to, dry_run=dry_run)
-        _print_report(report, dry_run=dry_run)
+    _merge(lambda: prepare_upgrade(project, to), dry_run=dry_run, command=f"phaseup upgrade --to {to}")
 
 
 @app.command()
 def update(project: ProjectOption = Path("."), dry_run: DryRunOption = False) -> None:
     """Bring the project to the installed phaseup's template, keeping its phase and the team's edits."""
-    with _user_errors():
-        report = update_project(project, dry_run=dry_run)
-        _print_report(report, dry_run=dry_run)
+    _merge(lambda: prepare_update(project), dry_run=dry_run, command="phaseup update")
+
+
+def _merge(prepare: Callable[[], AbstractContextManager[UpgradePlan]], *, dry_run: bool, command: str) -> None:
+    """Merge in a scratch clone, then write the result and print its summary with interrupts held back.
+
+    An interrupt before the write changes nothing and says so; one during the write waits until the project and the
+    summary are complete.
+    """
+    report: UpgradeReport | None = None
+    with _user_errors(), termination_unwinds():
+        try:
+            with prepare() as plan, signals_deferred() as received:
+                if not dry_run:
+                    plan.apply()
+                report = plan.report
+                _print_report(report, dry_run=dry_run, command=command)
+                if received:
+                    typer.echo("note: the interrupt arrived while writing; the upgrade was completed first", err=True)
+        except (KeyboardInterrupt, Terminated) as interrupt:
+            if report is None:
+                raise _fail(
+                    "interrupted: nothing was changed, the project is exactly as it was", exit_code_for(interrupt)
+                ) from None
+    assert report is not None
+    if report.conflicted:
+        raise _fail(f"{len(report.conflicted)} file(s) have conflicts to resolve", EXIT_CONFLICTS)
 
 
 @app.command()
 def status(project: ProjectOption = Path(".")) -> None:
-    """Show the project's phase, template version and whether an update is available."""
+    """Show the project's phase, features, template version, and what the next phase adds."""
     with _user_errors():
         state = project_status(project)
     typer.echo(f"project:   {state.name} ({state.root})")
     typer.echo(f"phase:     {state.phase}")
+    typer.echo(f"features:  {', '.join(state.features) or 'none beyond phase 1'}")
     typer.echo(f"template:  {state.template_ref} from {state.template_source}")
-    if state.update_available:
-        typer.echo(f"installed: phaseup {state.installed} (update available: run `phaseup update`)")
-    else:
-        typer.echo(f"installed: phaseup {state.installed} (up to date)")
+    typer.echo(f"installed: phaseup {state.installed} ({_TEMPLATE_STATES[state.template_state].format(state=state)})")
     if state.next_phase is not None:
         typer.echo(
             f"next:      `phaseup upgrade --to {state.next_phase}` when the project outgrows phase {state.phase}"
         )
+        for feature in state.next_phase_adds:
+            typer.echo(f"           phase {state.next_phase} adds: {feature.name} — {feature.why}")
+        if not state.next_phase_adds:
+            typer.echo(f"           phase {state.next_phase} adds no features in this release (still being built)")
 
 
-def _print_report(report: UpgradeReport, *, dry_run: bool) -> None:
+_TEMPLATE_STATES = {
+    TemplateState.CURRENT: "up to date",
+    TemplateState.UPDATE_AVAILABLE: "update available: run `phaseup update`",
+    TemplateState.UNAVAILABLE: (
+        "the project's template {state.template_ref} is not available here, so `phaseup update` cannot merge: "
+        "install the phaseup release that generated it once, then run `phaseup update`"
+    ),
+    TemplateState.NEWER: (
+        "older than the project's template {state.template_ref}: upgrade phaseup (pip install -U phaseup) before "
+        "updating or upgrading this project"
+    ),
+    TemplateState.UNKNOWN: (
+        "the project records template {state.template_ref!r}, not a phaseup release: it was rendered from a "
+        "development checkout, so phaseup cannot tell whether it is current"
+    ),
+}
+
+
+def _print_report(report: UpgradeReport, *, dry_run: bool, command: str) -> None:
     """The summary a team reads after an upgrade: what changed and what they have to do now."""
     if dry_run:
-        typer.echo(report.diff, nl=False)
-        typer.echo(f"(dry run: nothing was changed; phase {report.from_phase} -> {report.to_phase})", err=True)
+        typer.echo(f"DRY RUN: nothing was changed. `{command}` would do this:")
+    if not report.has_changes:
+        typer.echo(f"Nothing to update: the project already matches phaseup {report.to_version}'s template.")
         return
     typer.echo(f"Phase {report.from_phase} -> {report.to_phase}, template {report.from_version} -> {report.to_version}")
-    for title, names in (
+    _note_unbuilt_phase(report.to_phase, report.features_from_phase)
+    features = report.features
+    for feature in features.added:
+        typer.echo(f"phase {report.to_phase} adds: {feature.name} — {feature.why}")
+    sections = (
         ("added", report.added),
         ("changed", report.changed),
         ("deleted", report.deleted),
         ("CONFLICTED", report.conflicted),
-        ("new environment variables to set", report.new_env_vars),
-        ("new services to start", report.new_services),
-        ("new migrations", report.new_migrations),
-    ):
+        ("settings you must set (no default)", features.required_settings),
+        ("optional settings (have defaults)", features.optional_settings),
+        ("new services", features.services),
+        ("new migrations", features.migrations),
+    )
+    for title, names in sections:
         if names:
             typer.echo(f"{title} ({len(names)}):")
             for name in names:
                 typer.echo(f"  {name}")
+    if report.migration_heads_joined_by:
+        typer.echo(f"migration heads joined by {report.migration_heads_joined_by} (so Alembic has one head again)")
+    if report.unapplied:
+        typer.echo(
+            f"template changes NOT applied, because your team deleted or renamed the file ({len(report.unapplied)}):"
+        )
+        for change in report.unapplied:
+            where = f"renamed to {change.renamed_to}" if change.renamed_to else "deleted"
+            what = "deletes it" if change.template_deletes_it else "changes it"
+            typer.echo(f"  {change.path} ({where}): the template {what}; its diff: {change.saved_as}")
     typer.echo("next:")
+    if dry_run:
+        typer.echo(f"  {command}   # to apply it")
     if report.conflicted:
         typer.echo("  resolve the conflict markers (<<<<<<< / >>>>>>>) in the files listed above")
-    if report.new_env_vars:
-        typer.echo("  add the new variables to your .env and to your deployment (see .env.example)")
+    if report.unapplied:
+        typer.echo(f"  apply the template changes saved under {report.unapplied[0].saved_as.split('/')[0]}/ by hand")
+    if features.required_settings:
+        typer.echo(f"  set {', '.join(features.required_settings)} in your .env and your deployment (see .env.example)")
     typer.echo("  make install")
-    if report.new_services:
+    if features.services:
         typer.echo("  docker compose up -d")
-    if report.new_migrations:
+    if features.migrations or report.migration_heads_joined_by:
         typer.echo("  make migrate")
+    for extra in features.commands:
+        typer.echo(f"  {extra}")
     typer.echo("  make lint test")
-    typer.echo("  git add --all && git commit   # or undo everything: git checkout . && git clean -fd")
-    if report.conflicted:
-        raise ConflictsLeft(f"{len(report.conflicted)} file(s) have conflicts to resolve")
+    if not dry_run:
+        typer.echo("  git add --all && git commit   # or undo everything: git checkout . && git clean -fd")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from generator.answers import PHASES, build_answers, load_preset, load_questions, parse_data
+from generator.answers import build_answers, load_preset, load_questions, parse_data
 from generator.errors import PhaseupError
 from tests.conftest import REPO_ROOT
 
@@ -30,7 +30,7 @@ def test_questions_cover_the_documented_set() -> None:
     assert "reserved_python_names" not in questions  # computed, never asked
 
 
-@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("phase", [1, 2, 3])
 def test_every_preset_names_its_phase_and_only_known_questions(phase: int) -> None:
     preset = load_preset(REPO_ROOT, phase)
     assert preset["phase"] == phase
