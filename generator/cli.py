@@ -35,7 +35,9 @@ app = typer.Typer(
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"phaseup: {message}", err=True)
+    """One line on stderr (a multi-line message from git or Copier is joined), and the exit to raise."""
+    one_line = "; ".join(line.strip() for line in message.splitlines() if line.strip())
+    typer.echo(f"phaseup: {one_line}", err=True)
     return typer.Exit(code)
 
 
@@ -210,7 +212,7 @@ _TEMPLATE_STATES = {
     TemplateState.UPDATE_AVAILABLE: "update available: run `phaseup update`",
     TemplateState.UNAVAILABLE: (
         "the project's template {state.template_ref} is not available here, so `phaseup update` cannot merge: "
-        "install the phaseup release that generated it once, then run `phaseup update`"
+        "install the phaseup release that generated it once, which adds its template here"
     ),
     TemplateState.NEWER: (
         "older than the project's template {state.template_ref}: upgrade phaseup (pip install -U phaseup) before "

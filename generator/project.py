@@ -63,6 +63,9 @@ def open_project(path: Path) -> Project:
         raise PhaseupError(f"{root} is not a phaseup project: it has no {answers_path.name}")
     try:
         answers = yaml.safe_load(answers_path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as error:
+        where = f"line {error.problem_mark.line + 1}: " if error.problem_mark else ""
+        raise PhaseupError(f"cannot read {answers_path}: not valid YAML ({where}{error.problem})") from error
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise PhaseupError(f"cannot read {answers_path}: {error}") from error
     if not isinstance(answers, dict) or "_commit" not in answers or "phase" not in answers:

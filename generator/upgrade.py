@@ -221,28 +221,36 @@ def _clone_with_lf_line_endings(live: Path, clone: Path) -> Path:
     return clone
 
 
-# The renders Copier makes inside its update (the template at the recorded version, then at the new one), fetched
-# into the scratch clone as refs so phaseup can compare them with what the team has.
+# The renders Copier makes inside its update (the template at the recorded version, then at the new one), stored as
+# git trees in the scratch clone so phaseup can compare them with what the team has.
 _recorded_renders: ContextVar[tuple[Path, list[str]]] = ContextVar("_recorded_renders")
 
 
 class _RenderRecordingWorker(Worker):
     """Copier's update worker, keeping its two reference renders instead of throwing them away.
 
-    Copier turns each reference render (old template, then new template) into a git repository before diffing; both
-    are needed to list the template changes that could not land because the team deleted or renamed the file.
+    Copier renders the old template and the new one into temporary directories to compute the update (and renders the
+    new one into the project itself in between); both reference renders are needed to list the template changes that
+    could not land because the team deleted or renamed the file.
     """
 
-    def _git_initialize_repo(self) -> None:
-        super()._git_initialize_repo()
+    def run_copy(self) -> None:
+        super().run_copy()
         clone, renders = _recorded_renders.get()
-        ref = f"refs/phaseup/render-{len(renders)}"
-        git(clone, "fetch", "--quiet", "--no-tags", str(Path.cwd()), f"+HEAD:{ref}")
-        renders.append(ref)
+        if Path(self.dst_path).resolve() != clone.resolve():
+            renders.append(_tree_of(clone, Path(self.dst_path)))
+
+
+def _tree_of(clone: Path, directory: Path) -> str:
+    """Store every file of `directory` in the clone's object database; return the tree's hash."""
+    with tempfile.TemporaryDirectory(prefix="phaseup-index-") as scratch:
+        index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        git(clone, f"--work-tree={directory}", "add", "--all", "--force", "--", ".", env=index)
+        return git(clone, "write-tree", env=index).strip()
 
 
 def _copier_update(clone: Path, data: dict[str, Any], source: TemplateSource) -> tuple[str, str]:
-    """Copier's update in the clone; returns the refs of its renders of the old and the new template."""
+    """Copier's update in the clone; returns the trees of its renders of the old and the new template."""
     renders: list[str] = []
     token = _recorded_renders.set((clone, renders))
     try:
