@@ -6,22 +6,28 @@ The commands print what the plain functions return and decide the exit code: 0 d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
-from typing import Annotated
+import signal
+import sys
 
-import typer
+# Ctrl-C while Python is still loading: nothing has been touched, so say so rather than print a traceback. The
+# commands import Copier and the rest of phaseup themselves (inside their error handling), which keeps this short.
+try:
+    from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager, contextmanager
+    from pathlib import Path
+    from typing import TYPE_CHECKING, Annotated
 
-from generator import __version__
-from generator.answers import parse_data
-from generator.contract import phase_still_being_built
-from generator.errors import PhaseupError, describe_os_error
-from generator.interrupts import Terminated, exit_code_for, signals_deferred, termination_unwinds
-from generator.new import create_project
-from generator.status import TemplateState, project_status
-from generator.template_source import template_root
-from generator.upgrade import UpgradePlan, UpgradeReport, prepare_update, prepare_upgrade
+    import typer
+
+    from generator import __version__
+    from generator.errors import PhaseupError, describe_os_error
+    from generator.interrupts import HANDLED, Terminated, exit_code_for, held, hold, interruptible, signals_deferred
+except KeyboardInterrupt:
+    sys.stderr.write("phaseup: interrupted: nothing was changed\n")
+    raise SystemExit(130) from None
+
+if TYPE_CHECKING:
+    from generator.upgrade import UpgradePlan, UpgradeReport
 
 EXIT_CONFLICTS = 3
 
@@ -122,7 +128,12 @@ def new(
     ] = True,
 ) -> None:
     """Create a new project at the chosen growth phase."""
-    with _user_errors():
+    with _user_errors(), interruptible():
+        from generator.answers import parse_data
+        from generator.contract import phase_still_being_built
+        from generator.new import create_project
+        from generator.template_source import template_root
+
         project = create_project(destination, phase=phase, data=parse_data(data or []), defaults=defaults, git=git)
         answers = project.answers
         _note_unbuilt_phase(answers["phase"], phase_still_being_built(template_root(), answers))
@@ -152,36 +163,45 @@ def upgrade(
     dry_run: DryRunOption = False,
 ) -> None:
     """Move the project to a later growth phase in place, keeping the team's edits."""
-    _merge(lambda: prepare_upgrade(project, to), dry_run=dry_run, command=f"phaseup upgrade --to {to}")
+
+    def prepare() -> AbstractContextManager[UpgradePlan]:
+        from generator.upgrade import prepare_upgrade
+
+        return prepare_upgrade(project, to)
+
+    _merge(prepare, dry_run=dry_run, command=f"phaseup upgrade --to {to}")
 
 
 @app.command()
 def update(project: ProjectOption = Path("."), dry_run: DryRunOption = False) -> None:
     """Bring the project to the installed phaseup's template, keeping its phase and the team's edits."""
-    _merge(lambda: prepare_update(project), dry_run=dry_run, command="phaseup update")
+
+    def prepare() -> AbstractContextManager[UpgradePlan]:
+        from generator.upgrade import prepare_update
+
+        return prepare_update(project)
+
+    _merge(prepare, dry_run=dry_run, command="phaseup update")
 
 
 def _merge(prepare: Callable[[], AbstractContextManager[UpgradePlan]], *, dry_run: bool, command: str) -> None:
     """Merge in a scratch clone, then write the result and print its summary with interrupts held back.
 
-    An interrupt before the write changes nothing and says so; one during the write waits until the project and the
-    summary are complete.
+    An interrupt before the write changes nothing and says so; one after it waits until the project and the summary
+    are complete, and the command ends as the finished work says (0, or 3 with conflicts).
     """
     report: UpgradeReport | None = None
-    with _user_errors(), termination_unwinds():
+    with _user_errors():
         try:
-            with prepare() as plan, signals_deferred() as received:
+            with interruptible(), prepare() as plan:
+                hold()
                 if not dry_run:
                     plan.apply()
                 report = plan.report
                 _print_report(report, dry_run=dry_run, command=command)
-                if received:
-                    typer.echo("note: the interrupt arrived while writing; the upgrade was completed first", err=True)
         except (KeyboardInterrupt, Terminated) as interrupt:
             if report is None:
-                raise _fail(
-                    "interrupted: nothing was changed, the project is exactly as it was", exit_code_for(interrupt)
-                ) from None
+                raise _fail("interrupted: nothing was changed", exit_code_for(interrupt)) from None
     assert report is not None
     if report.conflicted:
         raise _fail(f"{len(report.conflicted)} file(s) have conflicts to resolve", EXIT_CONFLICTS)
@@ -191,12 +211,14 @@ def _merge(prepare: Callable[[], AbstractContextManager[UpgradePlan]], *, dry_ru
 def status(project: ProjectOption = Path(".")) -> None:
     """Show the project's phase, features, template version, and what the next phase adds."""
     with _user_errors():
+        from generator.status import project_status
+
         state = project_status(project)
     typer.echo(f"project:   {state.name} ({state.root})")
     typer.echo(f"phase:     {state.phase}")
     typer.echo(f"features:  {', '.join(state.features) or 'none beyond phase 1'}")
     typer.echo(f"template:  {state.template_ref} from {state.template_source}")
-    typer.echo(f"installed: phaseup {state.installed} ({_TEMPLATE_STATES[state.template_state].format(state=state)})")
+    typer.echo(f"installed: phaseup {state.installed} ({state.template_note})")
     if state.next_phase is not None:
         typer.echo(
             f"next:      `phaseup upgrade --to {state.next_phase}` when the project outgrows phase {state.phase}"
@@ -205,24 +227,6 @@ def status(project: ProjectOption = Path(".")) -> None:
             typer.echo(f"           phase {state.next_phase} adds: {feature.name} — {feature.why}")
         if not state.next_phase_adds:
             typer.echo(f"           phase {state.next_phase} adds no features in this release (still being built)")
-
-
-_TEMPLATE_STATES = {
-    TemplateState.CURRENT: "up to date",
-    TemplateState.UPDATE_AVAILABLE: "update available: run `phaseup update`",
-    TemplateState.UNAVAILABLE: (
-        "the project's template {state.template_ref} is not available here, so `phaseup update` cannot merge: "
-        "install the phaseup release that generated it once, which adds its template here"
-    ),
-    TemplateState.NEWER: (
-        "older than the project's template {state.template_ref}: upgrade phaseup (pip install -U phaseup) before "
-        "updating or upgrading this project"
-    ),
-    TemplateState.UNKNOWN: (
-        "the project records template {state.template_ref!r}, not a phaseup release: it was rendered from a "
-        "development checkout, so phaseup cannot tell whether it is current"
-    ),
-}
 
 
 def _print_report(report: UpgradeReport, *, dry_run: bool, command: str) -> None:
@@ -284,5 +288,17 @@ def _print_report(report: UpgradeReport, *, dry_run: bool, command: str) -> None
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="phaseup")
+    """Console-script entry point. Ctrl-C and SIGTERM are recorded from here on and acted on where it is safe (see
+    generator.interrupts); one that arrived where nothing could be stopped ends the command once it is done."""
+    with signals_deferred() as received:
+        try:
+            app(prog_name="phaseup")
+            code: int | str | None = 0
+        except SystemExit as finished:
+            code = finished.code
+    for number in HANDLED:  # the command is over: a late signal must not turn its exit into a crash
+        signal.signal(number, signal.SIG_IGN)
+    if received and not held():
+        sys.stderr.write("phaseup: interrupted\n")
+        code = 128 + received[0]
+    sys.exit(code)

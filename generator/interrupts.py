@@ -1,19 +1,25 @@
-"""Ctrl-C and SIGTERM: harmless while phaseup works in its scratch copy, held back while it writes the result.
+"""Ctrl-C and SIGTERM: acted on only where phaseup can stop without harm, held back everywhere else.
 
-Before the final write nothing of the user's project has been touched, so an interrupt simply unwinds (SIGINT as
-KeyboardInterrupt, SIGTERM as Terminated). The final write and the summary that describes it run with both signals
-recorded instead of acted on, so the project is never left half-written.
+`main()` records both signals from the start. Work that leaves the user's files untouched until it finishes (the
+merge in a scratch clone, the render into a staging directory) runs `interruptible()`: there SIGINT raises
+KeyboardInterrupt and SIGTERM raises Terminated, including a signal recorded while waiting to get there, so the work
+unwinds and says nothing was changed. Once the work starts writing the user's files it calls `hold()`: from then on
+signals are only recorded, so the write and the summary describing it always complete, and the command ends with
+the exit code of the finished work.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+_recorders: list[list[int]] = []  # one list of recorded signals per signals_deferred() in progress, innermost last
+_held: list[bool] = [False]  # whether hold() was called: the command is past the point of no return
 
 
 class Terminated(Exception):
@@ -25,41 +31,60 @@ def exit_code_for(interrupt: BaseException) -> int:
     return 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+def _raise(signum: int, frame: FrameType | None) -> None:
+    if signum == signal.SIGTERM:
+        raise Terminated
+    raise KeyboardInterrupt
+
+
+def _record(signum: int, frame: FrameType | None) -> None:
+    if _recorders:
+        _recorders[-1].append(signum)
 
 
 @contextmanager
-def termination_unwinds() -> Iterator[None]:
-    """Make SIGTERM raise Terminated (Python already turns SIGINT into KeyboardInterrupt)."""
+def _handlers(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield  # only the main thread receives signals
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = {number: signal.signal(number, handler) for number in HANDLED}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-_deferring: list[list[int]] = []  # the signals recorded by the outermost signals_deferred() in progress
+        for number, handler_before in previous.items():
+            signal.signal(number, handler_before)
 
 
 @contextmanager
 def signals_deferred() -> Iterator[list[int]]:
-    """Record SIGINT and SIGTERM instead of acting on them; yields the list of signals received meanwhile.
-
-    Nested uses share the outermost recording, so an inner block never re-enables the signals early.
-    """
-    if _deferring or threading.current_thread() is not threading.main_thread():
-        yield _deferring[0] if _deferring else []  # only the main thread receives signals
-        return
+    """Record SIGINT and SIGTERM instead of acting on them; yields the signals received meanwhile."""
     received: list[int] = []
-    previous = {number: signal.signal(number, lambda signum, frame: received.append(signum)) for number in HANDLED}
-    _deferring.append(received)
+    _recorders.append(received)
     try:
-        yield received
+        with _handlers(_record):
+            yield received
     finally:
-        _deferring.pop()
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        _recorders.pop()
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Let SIGINT and SIGTERM interrupt this block, starting with any recorded while it was not yet running."""
+    with _handlers(_raise):
+        for received in _recorders:
+            if received:
+                _raise(received.pop(0), None)
+        yield
+
+
+def hold() -> None:
+    """Past this point the work must finish: record SIGINT and SIGTERM until the enclosing block ends."""
+    _held[0] = True
+    if threading.current_thread() is threading.main_thread():
+        for number in HANDLED:
+            signal.signal(number, _record)
+
+
+def held() -> bool:
+    """Whether the command passed the point of no return (a signal recorded after it changes nothing)."""
+    return _held[0]

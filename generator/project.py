@@ -86,5 +86,6 @@ def require_clean_git_root(root: Path) -> None:
         raise PhaseupError(f"{root} is inside the git repository {top} but not at its top")
     if not git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip():
         raise PhaseupError(f"{root} has no commit yet: commit the project first")
-    if git(root, "status", "--porcelain").strip():
+    # --no-optional-locks: checking must not even refresh the index's cached file times.
+    if git(root, "--no-optional-locks", "status", "--porcelain").strip():
         raise PhaseupError(f"{root} has uncommitted changes: commit or stash them first (git status)")

@@ -39,6 +39,29 @@ class Status:
     next_phase: int | None
     next_phase_adds: list[Feature]
 
+    @property
+    def template_note(self) -> str:
+        """What the recorded template version means for this project, for people."""
+        return _TEMPLATE_NOTES[self.template_state].format(ref=self.template_ref)
+
+
+_TEMPLATE_NOTES = {
+    TemplateState.CURRENT: "up to date",
+    TemplateState.UPDATE_AVAILABLE: "update available: run `phaseup update`",
+    TemplateState.UNAVAILABLE: (
+        "the project's template {ref} is not available here, so `phaseup update` cannot merge: install the phaseup "
+        "release that generated it once, which adds its template here"
+    ),
+    TemplateState.NEWER: (
+        "older than the project's template {ref}: upgrade phaseup (pip install -U phaseup) before updating or "
+        "upgrading this project"
+    ),
+    TemplateState.UNKNOWN: (
+        "the project records template '{ref}', not a phaseup release: it was rendered from a development checkout, "
+        "so phaseup cannot tell whether it is current"
+    ),
+}
+
 
 def project_status(path: Path) -> Status:
     project = open_project(path)
