@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from copier.errors import CopierAnswersInterrupt, CopierError, DirtyLocalWarning
+from plumbum import local
 from plumbum.commands.processes import CommandNotFound, ProcessExecutionError
 
 from generator.errors import PhaseupError
@@ -70,24 +71,13 @@ def _nested_repositories_hidden(template: Path) -> Iterator[None]:
     own_file = Path(own) if own else config_home / "git" / "ignore"
     patterns = (own_file.read_text(encoding="utf-8", errors="replace") if own_file.is_file() else "") + "\n"
     patterns += "".join(f"/{entry}\n" for entry in nested)
-    count = int(os.environ.get("GIT_CONFIG_COUNT", "0") or "0")
-    changed = ("GIT_CONFIG_COUNT", f"GIT_CONFIG_KEY_{count}", f"GIT_CONFIG_VALUE_{count}")
-    saved = {name: os.environ.get(name) for name in changed}
+    count = int(local.env.get("GIT_CONFIG_COUNT", "0") or "0")
     with tempfile.NamedTemporaryFile("w", prefix="phaseup-ignore-", encoding="utf-8") as ignore:
         ignore.write(patterns)
         ignore.flush()
-        os.environ.update(
-            {
-                "GIT_CONFIG_COUNT": str(count + 1),
-                f"GIT_CONFIG_KEY_{count}": "core.excludesFile",
-                f"GIT_CONFIG_VALUE_{count}": ignore.name,
-            }
-        )
-        try:
+        # Copier runs git through plumbum, whose environment is `local.env` (restored when the block ends).
+        with local.env(
+            GIT_CONFIG_COUNT=str(count + 1),
+            **{f"GIT_CONFIG_KEY_{count}": "core.excludesFile", f"GIT_CONFIG_VALUE_{count}": ignore.name},
+        ):
             yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value

@@ -14,7 +14,7 @@ import yaml
 
 from generator.answers import build_answers, load_questions
 from generator.copier_run import run_copier
-from generator.errors import PhaseupError
+from generator.errors import PhaseupError, describe_os_error
 from generator.git import git as run_git
 from generator.project import answers_file_name
 from generator.template_source import resolve_template, template_root
@@ -75,10 +75,18 @@ def create_project(
 
 
 def _check_destination(target: Path) -> None:
+    """Refuse a destination phaseup cannot create, before rendering anything (root included: a real probe)."""
     if target.exists() and not target.is_dir():
         raise PhaseupError(f"destination {target} exists and is not a directory")
     if target.is_dir() and any(target.iterdir()):
         raise PhaseupError(f"destination {target} exists and is not empty")
+    existing = next(path for path in (target, *target.parents) if path.exists())
+    if not existing.is_dir():
+        raise PhaseupError(f"cannot create {target}: {existing} is a file, not a directory")
+    try:
+        tempfile.TemporaryDirectory(dir=existing, prefix=".phaseup-probe-").cleanup()
+    except OSError as error:
+        raise PhaseupError(f"cannot create {target}: {describe_os_error(error)}") from error
 
 
 def _user_defaults(root: Path, target: Path) -> dict[str, Any]:
