@@ -12,6 +12,7 @@ in the line endings each file had (see generator.writeback). A dry run is the sa
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -214,7 +215,19 @@ def _clone_with_lf_line_endings(live: Path, clone: Path) -> Path:
     git(clone, "add", "--renormalize", ".")
     renormalised = [name for name in git(clone, "diff", "--cached", "--name-only", "-z").split("\0") if name]
     if renormalised:
-        git(clone, "commit", "--quiet", "--no-verify", "-m", "phaseup: LF line endings", env=_SCRATCH_GIT_ENV)
+        git(
+            clone,
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            f"core.hooksPath={os.devnull}",
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-m",
+            "phaseup: LF line endings",
+            env=_SCRATCH_GIT_ENV,
+        )
         for name in renormalised:
             (clone / name).unlink()
         git(clone, "checkout", "--quiet", "--", *renormalised)

@@ -421,10 +421,19 @@ def is_crlf(path: Path) -> bool:
     return data.count(b"\r\n") > 0 and data.count(b"\r\n") == data.count(b"\n")
 
 
-@pytest.mark.parametrize("how", ["checkout with core.autocrlf=true", "a hand-edited file saved with CRLF"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "checkout with core.autocrlf=true",
+        "checkout with core.autocrlf=true and a .gitattributes",
+        "a hand-edited file saved with CRLF",
+    ],
+)
 def test_crlf_projects_upgrade_like_lf_ones(tmp_path: Path, how: str) -> None:
     lf = generate(tmp_path)
     conflict_file, conflict_line = a_line_the_phase_changes(tmp_path, lf, 2)
+    if how.endswith(".gitattributes"):
+        (lf / ".gitattributes").write_text("* text=auto\n", encoding="utf-8")  # committed with the team's edits
     make_team_edits(lf, conflict_file, conflict_line)
     crlf = tmp_path / "twin"
     run(["cp", "-a", str(lf), str(crlf)], cwd=tmp_path)
