@@ -7,36 +7,24 @@ from typing import Any
 
 import yaml
 
+from generator.contract import template_config
 from generator.errors import PhaseupError
-
-PHASES = (1, 2, 3)
-
-
-class _CopierYamlLoader(yaml.SafeLoader):
-    """Reads copier.yml; `!include` documents are other files we don't need here."""
-
-
-_CopierYamlLoader.add_constructor("!include", lambda loader, node: None)
+from generator.template_source import template_root
 
 
 def load_questions(root: Path) -> dict[str, dict[str, Any]]:
     """The questions a user may answer, by name (settings and computed values left out)."""
-    questions: dict[str, dict[str, Any]] = {}
-    with (root / "copier.yml").open(encoding="utf-8") as handle:
-        for document in yaml.load_all(handle, Loader=_CopierYamlLoader):
-            for name, spec in (document or {}).items():
-                if name.startswith("_") or not isinstance(spec, dict):
-                    continue
-                if spec.get("when") is False:
-                    continue
-                questions[name] = spec
-    return questions
+    return template_config(root).questions
+
+
+def phases() -> tuple[int, ...]:
+    """The phases the installed template offers (the choices of its `phase` question)."""
+    return template_config(template_root()).phases
 
 
 def load_preset(root: Path, phase: int) -> dict[str, Any]:
     """The answers a phase implies, from presets/phase<N>.yml."""
-    if phase not in PHASES:
-        raise PhaseupError(f"unknown phase {phase!r}: choose one of {', '.join(map(str, PHASES))}")
+    parse_phase(phase)
     with (root / "presets" / f"phase{phase}.yml").open(encoding="utf-8") as handle:
         preset = yaml.safe_load(handle) or {}
     return dict(preset)
@@ -55,12 +43,13 @@ def parse_data(items: list[str]) -> dict[str, str]:
 
 
 def parse_phase(value: object) -> int:
+    known = phases()
     try:
         phase = int(str(value))
     except ValueError:
         phase = -1
-    if phase not in PHASES:
-        raise PhaseupError(f"unknown phase {value!s}: choose one of {', '.join(map(str, PHASES))}")
+    if phase not in known:
+        raise PhaseupError(f"unknown phase {value!s}: choose one of {', '.join(map(str, known))}")
     return phase
 
 

@@ -1,20 +1,35 @@
-"""The `phaseup` command line: a thin Typer layer over generator.<verb> functions."""
+"""The `phaseup` command line: a thin Typer layer over generator.<verb> functions.
+
+The commands print what the plain functions return and decide the exit code: 0 done, 1 refused (one
+`phaseup: error:` line), 3 upgraded with conflicts left to resolve, 130/143 interrupted before anything changed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated
+import signal
+import sys
 
-import typer
+# Ctrl-C while Python is still loading: nothing has been touched, so say so rather than print a traceback. The
+# commands import Copier and the rest of phaseup themselves (inside their error handling), which keeps this short.
+try:
+    from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager, contextmanager
+    from pathlib import Path
+    from typing import TYPE_CHECKING, Annotated
 
-from generator import __version__
-from generator.answers import parse_data
-from generator.errors import PhaseupError
-from generator.new import create_project
-from generator.status import project_status
-from generator.upgrade import ConflictsLeft, UpgradeReport, update_project, upgrade_project
+    import typer
+
+    from generator import __version__
+    from generator.errors import PhaseupError, describe_os_error
+    from generator.interrupts import HANDLED, Terminated, exit_code_for, held, hold, interruptible, signals_deferred
+except KeyboardInterrupt:
+    sys.stderr.write("phaseup: interrupted: nothing was changed\n")
+    raise SystemExit(130) from None
+
+if TYPE_CHECKING:
+    from generator.upgrade import UpgradePlan, UpgradeReport
+
+EXIT_CONFLICTS = 3
 
 app = typer.Typer(
     name="phaseup",
@@ -25,14 +40,41 @@ app = typer.Typer(
 )
 
 
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """One line on stderr (a multi-line message from git or Copier is joined), and the exit to raise."""
+    one_line = "; ".join(line.strip() for line in message.splitlines() if line.strip())
+    typer.echo(f"phaseup: {one_line}", err=True)
+    return typer.Exit(code)
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Print a PhaseupError as one line on stderr and exit non-zero, without a traceback."""
+    """Every failure is one line on stderr and a non-zero exit, never a traceback."""
     try:
         yield
+    except typer.Exit:
+        raise
     except PhaseupError as error:
-        typer.echo(f"phaseup: error: {error}", err=True)
-        raise typer.Exit(error.exit_code) from None
+        raise _fail(f"error: {error}", error.exit_code) from None
+    except OSError as error:  # the file system: a full disk, a read-only or missing directory
+        raise _fail(f"error: {describe_os_error(error)}") from None
+    except (KeyboardInterrupt, Terminated) as interrupt:
+        raise _fail("interrupted", exit_code_for(interrupt)) from None
+    except Exception as error:
+        raise _fail(
+            f"error: unexpected {type(error).__name__}: {error} (a bug in phaseup {__version__}; please report it "
+            "with the command you ran)"
+        ) from None
+
+
+def _note_unbuilt_phase(phase: object, gets: int | None) -> None:
+    """Say so when the chosen phase's own features are not built yet and the project gets an earlier phase's."""
+    if gets is not None:
+        typer.echo(
+            f"note: phase {phase}'s features are not built in this release; the project records phase {phase} but "
+            f"gets phase {gets}'s features",
+            err=True,
+        )
 
 
 def _show_version(value: bool) -> None:
@@ -86,9 +128,15 @@ def new(
     ] = True,
 ) -> None:
     """Create a new project at the chosen growth phase."""
-    with _user_errors():
+    with _user_errors(), interruptible():
+        from generator.answers import parse_data
+        from generator.contract import phase_still_being_built
+        from generator.new import create_project
+        from generator.template_source import template_root
+
         project = create_project(destination, phase=phase, data=parse_data(data or []), defaults=defaults, git=git)
-    answers = project.answers
+        answers = project.answers
+        _note_unbuilt_phase(answers["phase"], phase_still_being_built(template_root(), answers))
     typer.echo(
         f"Created {answers['project_name']} ({answers['project_slug']}) at phase {answers['phase']} in {project.path}"
     )
@@ -100,8 +148,12 @@ def new(
     typer.echo(f"Next:\n  cd {project.path}\n  make install\n  make test")
 
 
-ProjectOption = Annotated[Path, typer.Option("--project", "-C", help="The project's directory.", file_okay=False)]
-DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the diff that would be applied; change nothing.")]
+ProjectOption = Annotated[
+    Path, typer.Option("--project", "-C", help="The project's directory (or any directory inside it).", file_okay=False)
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Merge in a scratch copy and print the summary; change nothing.")
+]
 
 
 @app.command()
@@ -111,73 +163,142 @@ def upgrade(
     dry_run: DryRunOption = False,
 ) -> None:
     """Move the project to a later growth phase in place, keeping the team's edits."""
-    with _user_errors():
-        report = upgrade_project(project, to, dry_run=dry_run)
-        _print_report(report, dry_run=dry_run)
+
+    def prepare() -> AbstractContextManager[UpgradePlan]:
+        from generator.upgrade import prepare_upgrade
+
+        return prepare_upgrade(project, to)
+
+    _merge(prepare, dry_run=dry_run, command=f"phaseup upgrade --to {to}")
 
 
 @app.command()
 def update(project: ProjectOption = Path("."), dry_run: DryRunOption = False) -> None:
     """Bring the project to the installed phaseup's template, keeping its phase and the team's edits."""
+
+    def prepare() -> AbstractContextManager[UpgradePlan]:
+        from generator.upgrade import prepare_update
+
+        return prepare_update(project)
+
+    _merge(prepare, dry_run=dry_run, command="phaseup update")
+
+
+def _merge(prepare: Callable[[], AbstractContextManager[UpgradePlan]], *, dry_run: bool, command: str) -> None:
+    """Merge in a scratch clone, then write the result and print its summary with interrupts held back.
+
+    An interrupt before the write changes nothing and says so; one after it waits until the project and the summary
+    are complete, and the command ends as the finished work says (0, or 3 with conflicts).
+    """
+    report: UpgradeReport | None = None
     with _user_errors():
-        report = update_project(project, dry_run=dry_run)
-        _print_report(report, dry_run=dry_run)
+        try:
+            with interruptible(), prepare() as plan:
+                hold()
+                if not dry_run:
+                    plan.apply()
+                report = plan.report
+                _print_report(report, dry_run=dry_run, command=command)
+        except (KeyboardInterrupt, Terminated) as interrupt:
+            if report is None:
+                raise _fail("interrupted: nothing was changed", exit_code_for(interrupt)) from None
+    assert report is not None
+    if report.conflicted:
+        raise _fail(f"{len(report.conflicted)} file(s) have conflicts to resolve", EXIT_CONFLICTS)
 
 
 @app.command()
 def status(project: ProjectOption = Path(".")) -> None:
-    """Show the project's phase, template version and whether an update is available."""
+    """Show the project's phase, features, template version, and what the next phase adds."""
     with _user_errors():
+        from generator.status import project_status
+
         state = project_status(project)
     typer.echo(f"project:   {state.name} ({state.root})")
     typer.echo(f"phase:     {state.phase}")
+    typer.echo(f"features:  {', '.join(state.features) or 'none beyond phase 1'}")
     typer.echo(f"template:  {state.template_ref} from {state.template_source}")
-    if state.update_available:
-        typer.echo(f"installed: phaseup {state.installed} (update available: run `phaseup update`)")
-    else:
-        typer.echo(f"installed: phaseup {state.installed} (up to date)")
+    typer.echo(f"installed: phaseup {state.installed} ({state.template_note})")
     if state.next_phase is not None:
         typer.echo(
             f"next:      `phaseup upgrade --to {state.next_phase}` when the project outgrows phase {state.phase}"
         )
+        for feature in state.next_phase_adds:
+            typer.echo(f"           phase {state.next_phase} adds: {feature.name} — {feature.why}")
+        if not state.next_phase_adds:
+            typer.echo(f"           phase {state.next_phase} adds no features in this release (still being built)")
 
 
-def _print_report(report: UpgradeReport, *, dry_run: bool) -> None:
+def _print_report(report: UpgradeReport, *, dry_run: bool, command: str) -> None:
     """The summary a team reads after an upgrade: what changed and what they have to do now."""
     if dry_run:
-        typer.echo(report.diff, nl=False)
-        typer.echo(f"(dry run: nothing was changed; phase {report.from_phase} -> {report.to_phase})", err=True)
+        typer.echo(f"DRY RUN: nothing was changed. `{command}` would do this:")
+    if not report.has_changes:
+        typer.echo(f"Nothing to update: the project already matches phaseup {report.to_version}'s template.")
         return
     typer.echo(f"Phase {report.from_phase} -> {report.to_phase}, template {report.from_version} -> {report.to_version}")
-    for title, names in (
+    _note_unbuilt_phase(report.to_phase, report.features_from_phase)
+    features = report.features
+    for feature in features.added:
+        typer.echo(f"phase {report.to_phase} adds: {feature.name} — {feature.why}")
+    sections = (
         ("added", report.added),
         ("changed", report.changed),
         ("deleted", report.deleted),
         ("CONFLICTED", report.conflicted),
-        ("new environment variables to set", report.new_env_vars),
-        ("new services to start", report.new_services),
-        ("new migrations", report.new_migrations),
-    ):
+        ("settings you must set (no default)", features.required_settings),
+        ("optional settings (have defaults)", features.optional_settings),
+        ("new services", features.services),
+        ("new migrations", features.migrations),
+    )
+    for title, names in sections:
         if names:
             typer.echo(f"{title} ({len(names)}):")
             for name in names:
                 typer.echo(f"  {name}")
+    if report.migration_heads_joined_by:
+        typer.echo(f"migration heads joined by {report.migration_heads_joined_by} (so Alembic has one head again)")
+    if report.unapplied:
+        typer.echo(
+            f"template changes NOT applied, because your team deleted or renamed the file ({len(report.unapplied)}):"
+        )
+        for change in report.unapplied:
+            where = f"renamed to {change.renamed_to}" if change.renamed_to else "deleted"
+            what = "deletes it" if change.template_deletes_it else "changes it"
+            typer.echo(f"  {change.path} ({where}): the template {what}; its diff: {change.saved_as}")
     typer.echo("next:")
+    if dry_run:
+        typer.echo(f"  {command}   # to apply it")
     if report.conflicted:
         typer.echo("  resolve the conflict markers (<<<<<<< / >>>>>>>) in the files listed above")
-    if report.new_env_vars:
-        typer.echo("  add the new variables to your .env and to your deployment (see .env.example)")
+    if report.unapplied:
+        typer.echo(f"  apply the template changes saved under {report.unapplied[0].saved_as.split('/')[0]}/ by hand")
+    if features.required_settings:
+        typer.echo(f"  set {', '.join(features.required_settings)} in your .env and your deployment (see .env.example)")
     typer.echo("  make install")
-    if report.new_services:
+    if features.services:
         typer.echo("  docker compose up -d")
-    if report.new_migrations:
+    if features.migrations or report.migration_heads_joined_by:
         typer.echo("  make migrate")
+    for extra in features.commands:
+        typer.echo(f"  {extra}")
     typer.echo("  make lint test")
-    typer.echo("  git add --all && git commit   # or undo everything: git checkout . && git clean -fd")
-    if report.conflicted:
-        raise ConflictsLeft(f"{len(report.conflicted)} file(s) have conflicts to resolve")
+    if not dry_run:
+        typer.echo("  git add --all && git commit   # or undo everything: git checkout . && git clean -fd")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="phaseup")
+    """Console-script entry point. Ctrl-C and SIGTERM are recorded from here on and acted on where it is safe (see
+    generator.interrupts); one that arrived where nothing could be stopped ends the command once it is done."""
+    with signals_deferred() as received:
+        try:
+            app(prog_name="phaseup")
+            code: int | str | None = 0
+        except SystemExit as finished:
+            code = finished.code
+    for number in HANDLED:  # the command is over: a late signal must not turn its exit into a crash
+        signal.signal(number, signal.SIG_IGN)
+    if received and not held():
+        sys.stderr.write("phaseup: interrupted\n")
+        code = 128 + received[0]
+    sys.exit(code)

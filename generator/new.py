@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -15,8 +14,9 @@ import yaml
 
 from generator.answers import build_answers, load_questions
 from generator.copier_run import run_copier
-from generator.errors import PhaseupError
-from generator.project import ANSWERS_FILE
+from generator.errors import PhaseupError, describe_os_error
+from generator.git import git as run_git
+from generator.project import answers_file_name
 from generator.template_source import resolve_template, template_root
 
 
@@ -60,7 +60,8 @@ def create_project(
                 user_defaults=_user_defaults(root, target),
                 unsafe=True,
                 quiet=True,
-            )
+            ),
+            source.path,
         )
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.is_dir():
@@ -68,16 +69,24 @@ def create_project(
         shutil.move(staging, target)
     finally:
         shutil.rmtree(staging_parent, ignore_errors=True)
-    recorded = yaml.safe_load((target / ANSWERS_FILE).read_text(encoding="utf-8"))
+    recorded = yaml.safe_load((target / answers_file_name()).read_text(encoding="utf-8"))
     committed = git and _initial_commit(target)
     return NewProject(path=target, answers=recorded, committed=committed)
 
 
 def _check_destination(target: Path) -> None:
+    """Refuse a destination phaseup cannot create, before rendering anything (root included: a real probe)."""
     if target.exists() and not target.is_dir():
         raise PhaseupError(f"destination {target} exists and is not a directory")
     if target.is_dir() and any(target.iterdir()):
         raise PhaseupError(f"destination {target} exists and is not empty")
+    existing = next(path for path in (target, *target.parents) if path.exists())
+    if not existing.is_dir():
+        raise PhaseupError(f"cannot create {target}: {existing} is a file, not a directory")
+    try:
+        tempfile.TemporaryDirectory(dir=existing, prefix=".phaseup-probe-").cleanup()
+    except OSError as error:
+        raise PhaseupError(f"cannot create {target}: {describe_os_error(error)}") from error
 
 
 def _user_defaults(root: Path, target: Path) -> dict[str, Any]:
@@ -96,14 +105,10 @@ def _initial_commit(project: Path) -> bool:
     """
     if (project / ".git").exists():
         return False
-    commands = (
-        ["git", "init", "--quiet"],
-        ["git", "add", "--all"],
-        ["git", "commit", "--quiet", "-m", "Generate project with phaseup"],
-    )
     try:
-        for command in commands:
-            subprocess.run(command, cwd=project, check=True, capture_output=True, text=True)
-    except (OSError, subprocess.CalledProcessError):
+        run_git(project, "init", "--quiet")
+        run_git(project, "add", "--all")
+        run_git(project, "commit", "--quiet", "-m", "Generate project with phaseup")
+    except PhaseupError:
         return False
     return True

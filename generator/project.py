@@ -1,8 +1,7 @@
-"""An existing generated project: its recorded answers and the state of its git work tree."""
+"""An existing generated project: where its root is, its recorded answers, and the state of its git work tree."""
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,15 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from generator.answers import parse_phase
+from generator.contract import template_config
 from generator.errors import PhaseupError
+from generator.git import git
+from generator.template_source import template_root
 
-ANSWERS_FILE = ".copier-answers.yml"
+
+def answers_file_name() -> str:
+    """The answers file name copier.yml declares (`_answers_file`)."""
+    return template_config(template_root()).answers_file
 
 
 @dataclass(frozen=True)
@@ -38,38 +43,49 @@ class Project:
             return None
 
 
+def find_root(path: Path) -> Path:
+    """The project root for `path`, found as git finds a work tree's top: run from `src/<pkg>/` it is still the
+    project. Outside any git work tree (a project generated with --no-git) it is `path` itself."""
+    start = path.expanduser().resolve()
+    if not start.is_dir():
+        raise PhaseupError(f"{start} is not a directory")
+    top = git(start, "rev-parse", "--show-toplevel", check=False).strip()
+    if top and (Path(top) / answers_file_name()).is_file():
+        return Path(top).resolve()
+    return start
+
+
 def open_project(path: Path) -> Project:
     """Read a phaseup project, refusing anything that is not one."""
-    root = path.expanduser().resolve()
-    if not root.is_dir():
-        raise PhaseupError(f"{root} is not a directory")
-    answers_path = root / ANSWERS_FILE
+    root = find_root(path)
+    answers_path = root / answers_file_name()
     if not answers_path.is_file():
-        raise PhaseupError(f"{root} is not a phaseup project: it has no {ANSWERS_FILE}")
+        raise PhaseupError(f"{root} is not a phaseup project: it has no {answers_path.name}")
     try:
         answers = yaml.safe_load(answers_path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise PhaseupError(f"{answers_path} is not valid YAML: {error}") from error
+    except yaml.MarkedYAMLError as error:
+        where = f"line {error.problem_mark.line + 1}: " if error.problem_mark else ""
+        raise PhaseupError(f"cannot read {answers_path}: not valid YAML ({where}{error.problem})") from error
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise PhaseupError(f"cannot read {answers_path}: {error}") from error
     if not isinstance(answers, dict) or "_commit" not in answers or "phase" not in answers:
-        raise PhaseupError(f"{answers_path} does not record a phaseup template version and phase")
+        raise PhaseupError(f"{answers_path} does not record a phaseup template version (_commit) and phase")
+    try:
+        parse_phase(answers["phase"])
+    except PhaseupError as error:
+        raise PhaseupError(f"{answers_path}: {error}") from error
     return Project(root=root, answers=answers)
-
-
-def git(root: Path, *args: str, check: bool = True) -> str:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise PhaseupError(f"git {' '.join(args)} failed in {root}: {result.stderr.strip()}")
-    return result.stdout
 
 
 def require_clean_git_root(root: Path) -> None:
     """Upgrades merge through git: the project must be a git work tree's top with nothing uncommitted."""
-    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True)
-    if top.returncode != 0:
+    top = git(root, "rev-parse", "--show-toplevel", check=False).strip()
+    if not top:
         raise PhaseupError(f"{root} is not a git repository: run `git init` and commit the project first")
-    if Path(top.stdout.strip()).resolve() != root:
-        raise PhaseupError(f"{root} is inside the git repository {top.stdout.strip()} but not at its top")
+    if Path(top).resolve() != root:
+        raise PhaseupError(f"{root} is inside the git repository {top} but not at its top")
     if not git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip():
         raise PhaseupError(f"{root} has no commit yet: commit the project first")
-    if git(root, "status", "--porcelain").strip():
+    # --no-optional-locks: checking must not even refresh the index's cached file times.
+    if git(root, "--no-optional-locks", "status", "--porcelain").strip():
         raise PhaseupError(f"{root} has uncommitted changes: commit or stash them first (git status)")

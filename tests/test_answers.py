@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import keyword
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from generator.answers import PHASES, build_answers, load_preset, load_questions, parse_data
+from generator.answers import build_answers, load_preset, load_questions, parse_data
+from generator.contract import feature_change, features_of, template_config
 from generator.errors import PhaseupError
 from tests.conftest import REPO_ROOT
 
@@ -30,7 +32,7 @@ def test_questions_cover_the_documented_set() -> None:
     assert "reserved_python_names" not in questions  # computed, never asked
 
 
-@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("phase", template_config(REPO_ROOT).phases)
 def test_every_preset_names_its_phase_and_only_known_questions(phase: int) -> None:
     preset = load_preset(REPO_ROOT, phase)
     assert preset["phase"] == phase
@@ -78,3 +80,29 @@ def test_data_parsing() -> None:
     for malformed in ["novalue", "=value"]:
         with pytest.raises(PhaseupError, match="malformed --data"):
             parse_data([malformed])
+
+
+def test_the_template_declares_its_phases_answers_file_and_features_through_its_includes(tmp_path: Path) -> None:
+    (tmp_path / "includes").mkdir()
+    (tmp_path / "copier.yml").write_text(
+        "_answers_file: .answers/phaseup.yml\n---\n"
+        "phase:\n  type: int\n  choices: [1, 2, 5]\n  default: 1\n---\n!include includes/*.yml\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "includes" / "features.yml").write_text(
+        "features:\n  type: yaml\n  when: false\n  default: |\n    search: {{ phase >= 5 }}\n", encoding="utf-8"
+    )
+    config = template_config(tmp_path)
+    assert (config.phases, config.answers_file) == ((1, 2, 5), ".answers/phaseup.yml")
+    assert set(config.questions) == {"phase"}
+    assert (features_of(tmp_path, {"phase": 2}), features_of(tmp_path, {"phase": 5})) == ([], ["search"])
+
+
+def test_the_summary_contract_splits_required_from_optional_settings() -> None:
+    change = feature_change(REPO_ROOT, {"phase": 1, "session_backend": "database"}, {"phase": 2})
+    assert {"cache", "jobs", "replica", "cdn", "monitoring", "redis"} <= {feature.name for feature in change.added}
+    assert change.required_settings == ["REDIS_URL"]
+    assert "REDIS_URL" not in change.optional_settings and "CACHE_TTL_SECONDS" in change.optional_settings
+    already_redis = feature_change(REPO_ROOT, {"phase": 1, "session_backend": "redis"}, {"phase": 2})
+    assert "redis" not in [feature.name for feature in already_redis.added]
+    assert already_redis.required_settings == [] and "redis" not in already_redis.services
