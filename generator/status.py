@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from packaging.version import Version
-
 from generator.answers import load_preset, phases
 from generator.contract import Feature, feature_change, features_of
 from generator.git import git
 from generator.project import Project, open_project
-from generator.template_source import installed_version, resolve_template, template_root
+from generator.template_source import installed_version, rendered_version, resolve_template, template_root
 
 
 class TemplateState(Enum):
@@ -89,14 +87,14 @@ def project_status(path: Path) -> Status:
 
 def _template_state(project: Project) -> TemplateState:
     version = project.template_version
-    installed = Version(installed_version())
     if version is None:
         return TemplateState.UNKNOWN
+    source = resolve_template()
+    installed = rendered_version(source)
     if version == installed:
         return TemplateState.CURRENT
     if version > installed:
         return TemplateState.NEWER
-    source = resolve_template()
     if git(source.path, "rev-parse", "--verify", "--quiet", f"{project.template_ref}^{{commit}}", check=False):
         return TemplateState.UPDATE_AVAILABLE
     return TemplateState.UNAVAILABLE

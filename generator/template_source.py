@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from generator.errors import PhaseupError
 from generator.git import git
 
@@ -86,6 +88,15 @@ def installed_version() -> str:
     import generator
 
     return generator.__version__
+
+
+def rendered_version(source: TemplateSource) -> Version:
+    """The version of the template `source` renders: its tag's version (v0.2.0, or v0.2.0+<tree> for a rebuilt
+    template with an unchanged version number), or the package's version for a source checkout (ref HEAD)."""
+    try:
+        return Version(source.ref.removeprefix("v"))
+    except InvalidVersion:
+        return Version(installed_version())
 
 
 def phaseup_home() -> Path:

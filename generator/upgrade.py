@@ -25,7 +25,6 @@ from typing import Any
 
 import yaml
 from copier._main import Worker  # Copier's update worker; phaseup keeps its reference renders (see below)
-from packaging.version import Version
 
 from generator.answers import load_preset, parse_phase
 from generator.contract import FeatureChange, feature_change, phase_still_being_built
@@ -33,8 +32,9 @@ from generator.copier_run import run_copier
 from generator.errors import PhaseupError
 from generator.git import git
 from generator.interrupts import signals_deferred
+from generator.migration_fork import VERSIONS_DIR, join_alembic_heads
 from generator.project import Project, answers_file_name, open_project, require_clean_git_root
-from generator.template_source import TemplateSource, installed_version, resolve_template, template_root
+from generator.template_source import TemplateSource, rendered_version, resolve_template, template_root
 from generator.writeback import FileWrite, apply_writes, prepare_writes
 
 # Copier's own labels for an inline conflict (`git merge-file -L "before updating" ... -L "after updating"`).
@@ -135,7 +135,7 @@ def prepare_upgrade(path: Path, to_phase: object) -> Iterator[UpgradePlan]:
 def prepare_update(path: Path) -> Iterator[UpgradePlan]:
     """Merge the installed template into the project in a scratch clone (an empty plan when already on it)."""
     project = open_project(path)
-    if project.template_version is not None and project.template_version == Version(installed_version()):
+    if project.template_version is not None and project.template_version == rendered_version(resolve_template()):
         report = UpgradeReport(project.phase, project.phase, project.template_ref, project.template_ref)
         yield UpgradePlan(project=project, report=report, writes=[])
         return
@@ -152,10 +152,8 @@ def _merged_in_scratch(project: Project, data: dict[str, Any]) -> Iterator[Upgra
     try:
         clone = _clone_with_lf_line_endings(project.root, scratch / project.root.name)
         old_render, new_render = _copier_update(clone, data, source)
-        # MIGRATION FORK: the one place for generator.migration_fork, after Copier's merge and before the write-back:
-        #     migration_heads_joined_by = join_alembic_heads(clone)
-        # A merge revision it writes is an untracked file of the clone, so it is counted among the added files below.
-        migration_heads_joined_by: str | None = None
+        # A merge revision is an untracked file of the clone, so it is counted among the added files below.
+        migration_heads_joined_by = _join_migration_heads(clone)
         report, upserts, deletions = _report(project, clone, old_render, new_render)
         report.migration_heads_joined_by = migration_heads_joined_by
         writes = prepare_writes(clone, project.root, upserts, deletions)
@@ -166,8 +164,20 @@ def _merged_in_scratch(project: Project, data: dict[str, Any]) -> Iterator[Upgra
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _join_migration_heads(clone: Path) -> str | None:
+    """Give the project one Alembic head again when the phase's new revision and the team's both follow one parent.
+
+    A revision file left with conflict markers cannot be read; it is reported as a conflict, and once the team has
+    resolved it the project's own migration test names the command that joins the heads.
+    """
+    versions = clone / VERSIONS_DIR
+    if versions.is_dir() and any(CONFLICT_LINE.search(path.read_bytes()) for path in versions.glob("*.py")):
+        return None
+    return join_alembic_heads(clone)
+
+
 def _refuse_newer_template(project: Project) -> None:
-    installed = Version(installed_version())
+    installed = rendered_version(resolve_template())
     if project.template_version is not None and project.template_version > installed:
         raise PhaseupError(
             f"the project was last rendered by phaseup {project.template_version}, newer than the installed "

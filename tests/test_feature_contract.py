@@ -50,7 +50,9 @@ def declared(features: Iterable[str], kind: str) -> set[str]:
     for name in features:
         entry = CONTRACT[name]
         if kind == "settings":
-            items |= set(entry.get("settings", {}).get("required", [])) | set(entry.get("settings", {}).get("optional", []))
+            items |= set(entry.get("settings", {}).get("required", [])) | set(
+                entry.get("settings", {}).get("optional", [])
+            )
         else:
             items |= set(entry.get(kind, []))
     return items
@@ -134,9 +136,10 @@ def test_rendered_projects_hold_the_core_plus_exactly_the_declared_items(
     for phase in PHASES:
         project = rendered(phase, session_backend, render_root)
         expected = core | declared(turned_on(phase, session_backend), kind)
-        assert holds(project, kind) == expected, (
+        held = holds(project, kind)
+        assert held == expected, (
             f"phase {phase}, {session_backend} sessions: {kind} not declared in features.yml: "
-            f"{sorted(holds(project, kind) - expected)}; declared but missing: {sorted(expected - holds(project, kind))}"
+            f"{sorted(held - expected)}; declared but missing: {sorted(expected - held)}"
         )
 
 

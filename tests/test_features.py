@@ -86,8 +86,7 @@ def test_python_templates_keep_few_inline_conditions() -> None:
         for path in root.rglob("*.jinja")
     ]
     counts = {
-        str(path.relative_to(REPO_ROOT)): len(INLINE_IF.findall(path.read_text(encoding="utf-8")))
-        for path in templates
+        str(path.relative_to(REPO_ROOT)): len(INLINE_IF.findall(path.read_text(encoding="utf-8"))) for path in templates
     }
     assert sum(counts.values()) <= INLINE_IF_BUDGET, {name: n for name, n in counts.items() if n}
 

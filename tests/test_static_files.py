@@ -87,7 +87,9 @@ def test_readme_names_only_files_the_project_has(project: Path) -> None:
     missing = sorted(
         name
         for name in named
-        if not (project / name).exists() and not (package / name).exists() and not ("/" not in name and name in file_names)
+        if not (project / name).exists()
+        and not (package / name).exists()
+        and not ("/" not in name and name in file_names)
     )
     assert missing == [], f"README.md names files the project does not have: {missing}"
 
