@@ -430,10 +430,14 @@ def is_crlf(path: Path) -> bool:
     ],
 )
 def test_crlf_projects_upgrade_like_lf_ones(tmp_path: Path, how: str) -> None:
+    """Projects without the generated `.gitattributes` (rendered by 0.1.0, or the team removed it) or with one that
+    lets Windows checkouts have CRLF: the merge must not see every line as changed."""
     lf = generate(tmp_path)
     conflict_file, conflict_line = a_line_the_phase_changes(tmp_path, lf, 2)
     if how.endswith(".gitattributes"):
         (lf / ".gitattributes").write_text("* text=auto\n", encoding="utf-8")  # committed with the team's edits
+    else:
+        (lf / ".gitattributes").unlink()
     make_team_edits(lf, conflict_file, conflict_line)
     crlf = tmp_path / "twin"
     run(["cp", "-a", str(lf), str(crlf)], cwd=tmp_path)
