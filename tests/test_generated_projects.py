@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 import generator.template_source as template_source
-from generator.migration_fork import join_alembic_heads
 from generator.new import create_project
 from generator.upgrade import upgrade_project
 from tests.conftest import REPO_ROOT, run
@@ -110,7 +109,7 @@ def upgrade_edited_project(workdir: Path, project: Path, target: int) -> None:
     run(["make", "migrate", f"ENV_FILE={env_file(project, database)}"], cwd=project, env=project_env())
 
     report = upgrade_project(project, target)
-    merge = join_alembic_heads(project)
+    merge = report.migration_heads_joined_by
 
     assert merge is not None, "the team's migration and the phase's both follow the phase-1 head"
     assert conflict_file in report.conflicted
