@@ -220,7 +220,7 @@ def _get_json(server: Server, path: str, cookie: str) -> Any:
     return json.loads(body)
 
 
-def _seed(service: RunningService, rows: int, logged_in_users: int) -> list[str]:
+def seed(service: RunningService, rows: int, logged_in_users: int) -> list[str]:
     """rows / ITEMS_PER_USER users owning ITEMS_PER_USER items each; returns session cookies of the first few.
 
     One user signs up through the API; the others are inserted in SQL with the same password hash, and the items
@@ -323,7 +323,7 @@ def index(setup: HttpSetup) -> Report:
         f"3. The index promise: GET {LIST_PATH} at {small:,} and {large:,} rows, with and without its indexes",
     )
     services = {rows: setup.start(1, f"items-{rows}") for rows in (small, large)}
-    cookies = {rows: _seed(service, rows, setup.sizes.logged_in_users) for rows, service in services.items()}
+    cookies = {rows: seed(service, rows, setup.sizes.logged_in_users) for rows, service in services.items()}
     indexes = {rows: OwnerIndexes.read(service.database) for rows, service in services.items()}
     for rows, service in services.items():
         page = _get_json(service.server, LIST_PATH, cookies[rows][0])
@@ -425,7 +425,7 @@ def floor(setup: HttpSetup) -> Report:
         for backend in backends
     }
     cookies = {
-        (rows, backend): _seed(service, rows, setup.sizes.logged_in_users)
+        (rows, backend): seed(service, rows, setup.sizes.logged_in_users)
         for (rows, backend), service in services.items()
     }
     floors = {rows: setup.start_floor(services[rows, "database"], f"floor-app-{rows}") for rows in (small, large)}
@@ -506,7 +506,7 @@ def cache(setup: HttpSetup) -> Report:
         else:
             baseline = f"phase 1 (no cache layer), {backend} sessions"
             services[baseline] = setup.start(1, f"nocache-{backend}", session_backend=backend)
-    cookies = {label: _seed(service, rows, setup.sizes.logged_in_users) for label, service in services.items()}
+    cookies = {label: seed(service, rows, setup.sizes.logged_in_users) for label, service in services.items()}
     cases = {label: report.case(label) for label in services}
     for repeat in range(setup.repeats):
         for label in rotated(list(services), repeat):
