@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session-backend", choices=("database", "redis"), default="database")
     parser.add_argument("--seconds", type=int, default=15, help="seconds of load sampled (default 15)")
     parser.add_argument("--top", type=int, default=25, help="functions listed per ranking (default 25)")
+    parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL (Python's CPU)")
     parser.add_argument("--output", type=Path, default=Path("profile.txt"), help="py-spy's raw collapsed stacks")
     http_benchmarks.add_arguments(parser)
     args = parser.parse_args(argv)
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             args.py_spy, "record", "--pid", str(_python_process(service.server.process.pid)), "--nonblocking",
             "--rate", str(SAMPLES_PER_S), "--duration", str(args.seconds), "--format", "raw", "--output",
             str(args.output),
+            *(["--gil"] if args.gil else []),
         ]  # fmt: skip
         if setup.load.cpus:  # the sampler shares the load generator's CPU, not the server's
             record = ["taskset", "--cpu-list", setup.load.cpus, *record]
@@ -109,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         f"GET {path}, {args.rows:,} rows, {args.session_backend} sessions ({setup.pinning}; {setup.load.name}): "
         f"{result.requests_per_s:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms under sampling"
     )
-    print(f"py-spy: {SAMPLES_PER_S} samples/s for {args.seconds} s, idle (waiting) threads not sampled")
+    sampled = "the thread holding the GIL" if args.gil else "every thread py-spy does not judge idle"
+    print(f"py-spy: {SAMPLES_PER_S} samples/s for {args.seconds} s, of {sampled}")
     print(summarise(args.output.read_text(encoding="utf-8"), args.top))
     return 0
 
