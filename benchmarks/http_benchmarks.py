@@ -34,6 +34,7 @@ BENCHMARKS_DIR = Path(__file__).resolve().parent
 PROJECT_SLUG = "bench_shop"
 ITEMS_PER_USER = 100  # every user owns this many items; the table grows by adding users
 LIST_PATH = "/items?status=open&sort=-created_at&limit=20"
+FLOOR_EXTRA_PACKAGE = "psycopg-pool>=3.2"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,13 +130,30 @@ class HttpSetup:
 
     def start_bare(self, project: GeneratedProject, env_file: Path) -> Server:
         """benchmarks/bare_app.py served by the same command, interpreter and packages as the generated app."""
-        command = project.serve_command(env_file, free_port())
-        application = next(part for part in command if part.endswith(":create_app"))
-        command[command.index(application)] = "bare_app:create_app"
-        command += ["--app-dir", str(BENCHMARKS_DIR)]
-        server = self._serve(project, command, "bare")
+        server = self._serve(project, self._benchmark_app_command(project, env_file, "bare_app"), "bare")
         server.wait_until_serving("/me")
         return server
+
+    def start_floor(self, service: RunningService, label: str) -> Server:
+        """benchmarks/floor_app.py on `service`'s database and settings, served like the generated app.
+
+        Same command, interpreter and packages, plus psycopg_pool (not a dependency of the generated project),
+        layered on for this process only by `uv run --with`.
+        """
+        command = self._benchmark_app_command(service.project, service.env_file, "floor_app")
+        if Path(command[0]).name != "uv" or command[1:2] != ["run"]:
+            raise BenchmarkError(f"`make serve` does not start with `uv run`, cannot add psycopg_pool: {command}")
+        command[2:2] = ["--with", FLOOR_EXTRA_PACKAGE]
+        server = self._serve(service.project, command, label)
+        server.wait_until_serving("/livez")
+        return server
+
+    def _benchmark_app_command(self, project: GeneratedProject, env_file: Path, module: str) -> list[str]:
+        """The project's serve command with its app factory replaced by `module:create_app` of benchmarks/."""
+        command = project.serve_command(env_file, free_port())
+        application = next(part for part in command if part.endswith(":create_app"))
+        command[command.index(application)] = f"{module}:create_app"
+        return [*command, "--app-dir", str(BENCHMARKS_DIR)]
 
     def _serve(self, project: GeneratedProject, command: list[str], label: str) -> Server:
         server = Server(
@@ -202,7 +220,7 @@ def _get_json(server: Server, path: str, cookie: str) -> Any:
     return json.loads(body)
 
 
-def _seed(service: RunningService, rows: int, logged_in_users: int) -> list[str]:
+def seed(service: RunningService, rows: int, logged_in_users: int) -> list[str]:
     """rows / ITEMS_PER_USER users owning ITEMS_PER_USER items each; returns session cookies of the first few.
 
     One user signs up through the API; the others are inserted in SQL with the same password hash, and the items
@@ -305,7 +323,7 @@ def index(setup: HttpSetup) -> Report:
         f"3. The index promise: GET {LIST_PATH} at {small:,} and {large:,} rows, with and without its indexes",
     )
     services = {rows: setup.start(1, f"items-{rows}") for rows in (small, large)}
-    cookies = {rows: _seed(service, rows, setup.sizes.logged_in_users) for rows, service in services.items()}
+    cookies = {rows: seed(service, rows, setup.sizes.logged_in_users) for rows, service in services.items()}
     indexes = {rows: OwnerIndexes.read(service.database) for rows, service in services.items()}
     for rows, service in services.items():
         page = _get_json(service.server, LIST_PATH, cookies[rows][0])
@@ -391,6 +409,64 @@ def middleware(setup: HttpSetup) -> Report:
     return report
 
 
+def floor(setup: HttpSetup) -> Report:
+    small, large = setup.row_counts
+    report = Report(
+        "floor",
+        f"6. The request path's floor: GET {LIST_PATH} on the generated app vs the same two SQL statements in an "
+        "async app with a psycopg pool",
+    )
+    backends = setup.sizes.session_backends
+    if "database" not in backends:
+        raise BenchmarkError("the floor reads the database session store's table: include the database sessions")
+    services = {
+        (rows, backend): setup.start(1, f"floor-{rows}-{backend}", session_backend=backend)
+        for rows in (small, large)
+        for backend in backends
+    }
+    cookies = {
+        (rows, backend): seed(service, rows, setup.sizes.logged_in_users)
+        for (rows, backend), service in services.items()
+    }
+    floors = {rows: setup.start_floor(services[rows, "database"], f"floor-app-{rows}") for rows in (small, large)}
+    targets: dict[str, tuple[Server, list[str]]] = {}
+    for rows in (small, large):
+        # The floor serves the database-session service's database and accepts that service's session cookies.
+        generated, floor_cookies = services[rows, "database"], cookies[rows, "database"]
+        expected = _get_json(generated.server, LIST_PATH, floor_cookies[0])
+        if _get_json(floors[rows], LIST_PATH, floor_cookies[0]) != expected or len(expected["items"]) != 20:
+            raise BenchmarkError(f"the floor app's page at {rows:,} rows differs from the generated app's: {expected}")
+        targets[f"floor, {rows:,} rows"] = (floors[rows], floor_cookies)
+        for backend in backends:
+            targets[f"generated app, {backend} sessions, {rows:,} rows"] = (
+                services[rows, backend].server,
+                cookies[rows, backend],
+            )
+    cases = {label: report.case(label) for label in targets}
+    for repeat in range(setup.repeats):
+        for label in rotated(list(targets), repeat):
+            server, session_cookies = targets[label]
+            setup.measure(cases[label], server.port, LIST_PATH, session_cookies)
+    for rows in (small, large):
+        floor_case = cases[f"floor, {rows:,} rows"]
+        for backend in backends:
+            generated_case = cases[f"generated app, {backend} sessions, {rows:,} rows"]
+            label = f"generated / floor, {backend} sessions, {rows:,} rows"
+            for metric in ("req_per_s", "p99_ms"):
+                report.ratio(label, generated_case, floor_case, metric)
+    report.notes += [
+        "The floor (benchmarks/floor_app.py) answers the same path with the same page (checked equal to the "
+        "generated app's before measuring): the session lookup by keyed hash in user_sessions, then the user's 21 "
+        "newest open items, on one autocommit connection of a psycopg 3 async pool, in an async FastAPI endpoint "
+        "with no middleware and no ORM, served by the generated project's own `make serve` command and virtualenv. "
+        "It runs against the database-session service's database (the Redis-session service's database has no "
+        "user_sessions table and is seeded alike). Goal (issue: request path within 2x of the floor): req/s ratio "
+        ">= 0.5x, p99 ratio <= 2x.",
+        f"HTTP setup: {setup.describe()}.",
+    ]
+    return report
+
+
 # A settings field that turns the phase-2 cache off, and the environment value that does it.
 CACHE_SWITCHES = {"cache_enabled": "false"}
 
@@ -430,7 +506,7 @@ def cache(setup: HttpSetup) -> Report:
         else:
             baseline = f"phase 1 (no cache layer), {backend} sessions"
             services[baseline] = setup.start(1, f"nocache-{backend}", session_backend=backend)
-    cookies = {label: _seed(service, rows, setup.sizes.logged_in_users) for label, service in services.items()}
+    cookies = {label: seed(service, rows, setup.sizes.logged_in_users) for label, service in services.items()}
     cases = {label: report.case(label) for label in services}
     for repeat in range(setup.repeats):
         for label in rotated(list(services), repeat):

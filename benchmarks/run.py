@@ -77,6 +77,7 @@ BENCHMARKS: dict[str, Callable[[Context], Report]] = {
     "index": lambda ctx: http_benchmarks.index(ctx.http),
     "middleware": lambda ctx: http_benchmarks.middleware(ctx.http),
     "cache": lambda ctx: http_benchmarks.cache(ctx.http),
+    "floor": lambda ctx: http_benchmarks.floor(ctx.http),
 }
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-BENCHMARKS = ("generation", "upgrade", "index", "middleware", "cache")
+BENCHMARKS = ("generation", "upgrade", "index", "middleware", "cache", "floor")
 TEMPLATE_SETTINGS = REPO_ROOT / "template" / "src" / "{{ project_slug }}" / "settings.py.jinja"
 
 
