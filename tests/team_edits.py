@@ -114,40 +114,42 @@ ORDER_FILES = {
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from {slug}.db.models import Order
 
 
-def newest(db: Session, owner_id: uuid.UUID, limit: int) -> list[Order]:
+async def newest(db: AsyncSession, owner_id: uuid.UUID, limit: int) -> list[Order]:
     statement = (
         select(Order)
         .where(Order.owner_id == owner_id)
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(limit)
     )
-    return list(db.scalars(statement))
+    return list(await db.scalars(statement))
 ''',
     f"{PACKAGE}/services/orders.py": '''"""Orders: placed by the signed-in user, listed newest first."""
 
 import uuid
 
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from {slug}.db.models import Order
 from {slug}.db.repositories import orders
 
 
-def place_order(db: Session, owner_id: uuid.UUID, reference: str, total_cents: int) -> Order:
+async def place_order(
+    db: AsyncSession, owner_id: uuid.UUID, reference: str, total_cents: int
+) -> Order:
     order = Order(owner_id=owner_id, reference=reference, total_cents=total_cents)
     db.add(order)
-    db.commit()
-    db.refresh(order)
+    await db.commit()
+    await db.refresh(order)
     return order
 
 
-def recent_orders(db: Session, owner_id: uuid.UUID, limit: int) -> list[Order]:
-    return orders.newest(db, owner_id, limit)
+async def recent_orders(db: AsyncSession, owner_id: uuid.UUID, limit: int) -> list[Order]:
+    return await orders.newest(db, owner_id, limit)
 ''',
     f"{PACKAGE}/api/orders.py": '''"""The signed-in user's orders."""
 
@@ -179,14 +181,14 @@ class OrderResponse(BaseModel):
 
 
 @router.post("", status_code=201)
-def place_order(body: OrderCreate, user_id: CurrentUserId, db: WriteSession) -> OrderResponse:
-    order = orders.place_order(db, user_id, body.reference, body.total_cents)
+async def place_order(body: OrderCreate, user_id: CurrentUserId, db: WriteSession) -> OrderResponse:
+    order = await orders.place_order(db, user_id, body.reference, body.total_cents)
     return OrderResponse.model_validate(order)
 
 
 @router.get("")
-def list_orders(user_id: CurrentUserId, db: ReadSession, state: State) -> list[OrderResponse]:
-    recent = orders.recent_orders(db, user_id, state.settings.orders_page_size)
+async def list_orders(user_id: CurrentUserId, db: ReadSession, state: State) -> list[OrderResponse]:
+    recent = await orders.recent_orders(db, user_id, state.settings.orders_page_size)
     return [OrderResponse.model_validate(order) for order in recent]
 ''',
     "tests/test_orders.py": '''"""Orders: placed by the signed-in user, listed newest first, private to their owner."""
