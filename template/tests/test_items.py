@@ -1,8 +1,9 @@
-"""Items: ownership, keyset pagination with opaque cursors, filters and whitelisted sorts."""
+"""Items: ownership, keyset pagination with opaque cursors, filters, whitelisted sorts, summary."""
 
 import base64
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -56,8 +57,32 @@ def test_items_are_private_to_their_owner(app: FastAPI, user_client: TestClient)
     assert stranger.get("/items").json()["items"] == []
 
 
+def test_summary_counts_the_owners_items(app: FastAPI, user_client: TestClient) -> None:
+    for status, priority in [("open", 1), ("open", 5), ("in_progress", 5), ("done", 3)]:
+        _create(user_client, status=status, priority=priority)
+    today = datetime.now(UTC).date()
+    this_week = (today - timedelta(days=today.weekday())).isoformat()
+
+    summary = user_client.get("/items/summary").json()
+    assert summary["total"] == 4
+    assert summary["by_status"] == {"open": 2, "in_progress": 1, "done": 1}
+    assert summary["by_priority"] == {"1": 1, "3": 1, "5": 2}
+    weeks = summary["created_per_week"]
+    assert len(weeks) == 12
+    assert weeks[-1] == {"week_start": this_week, "created": 4}
+    assert [week["created"] for week in weeks[:-1]] == [0] * 11
+
+    stranger = https_client(app)
+    sign_up_and_log_in(stranger)
+    theirs = stranger.get("/items/summary").json()
+    assert theirs["total"] == 0
+    assert theirs["by_status"] == {"open": 0, "in_progress": 0, "done": 0}
+    assert theirs["by_priority"] == {}
+
+
 def test_items_need_a_session(client: TestClient) -> None:
     assert client.get("/items").status_code == 401
+    assert client.get("/items/summary").status_code == 401
     assert client.post("/items", json={"title": "x"}).status_code == 401
 
 
