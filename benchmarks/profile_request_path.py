@@ -79,9 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=15, help="seconds of load sampled (default 15)")
     parser.add_argument("--top", type=int, default=25, help="functions listed per ranking (default 25)")
     parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL (Python's CPU)")
-    parser.add_argument("--output", type=Path, default=Path("profile.txt"), help="py-spy's raw collapsed stacks")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results" / "profile.txt",
+        help="py-spy's raw collapsed stacks (default benchmarks/results/profile.txt, which git ignores)",
+    )
     http_benchmarks.add_arguments(parser)
     args = parser.parse_args(argv)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="phaseup-profile-"))
     sizes = dataclasses.replace(FULL, session_backends=(args.session_backend,))
     phaseup = install_phaseup(scratch, None)
