@@ -1,3 +1,3 @@
 """phaseup: scaffold a web service at its growth phase and upgrade it in place."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

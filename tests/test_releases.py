@@ -25,6 +25,7 @@ from tests.team_edits import answers_of, commit
 # The commit every phaseup 0.1.0 materialised (root commit, fixed identity and date): the bundle must reproduce it
 # exactly, or the v0.1.0 tags already on users' machines and the bundle's would disagree.
 RELEASE_0_1_0 = "6dc529689d7f688de8d6978d2dce3aca50250e39"
+RELEASE_0_2_0 = "94a93bd825339df18cc2b489fefbbd5bdae6fd5a"
 
 
 @pytest.fixture
@@ -69,7 +70,8 @@ def test_an_empty_home_gets_every_release_and_the_installed_template(machine: Pa
     assert source.ref == f"v{generator.__version__}"
     tags = tags_of(machine / "template")
     assert tags["v0.1.0"] == RELEASE_0_1_0
-    assert set(tags) == {"v0.1.0", source.ref}
+    assert tags["v0.2.0"] == RELEASE_0_2_0
+    assert set(tags) == {"v0.1.0", "v0.2.0", source.ref}
     # The installed version's commit is a root commit of exactly the template entries: the same on every machine.
     entries = run(["git", "ls-tree", "--name-only", source.ref], cwd=machine / "template").stdout.split()
     assert entries == sorted(template_source.TEMPLATE_ENTRIES)
