@@ -88,7 +88,7 @@ def test_wheel_generates_a_project_offline_from_its_own_bundle(installed_phaseup
     # The recorded template reference is a tagged git repository Copier can update from, with no network: it holds
     # every earlier release from the wheel's releases bundle, and this one.
     tags = run(["git", "tag", "--list"], cwd=home / "template", env=env)
-    assert tags.stdout.split() == ["v0.1.0", f"v{__version__}"]
+    assert tags.stdout.split() == ["v0.1.0", "v0.2.0", f"v{__version__}"]
     # The installed files make the very commit the checkout's files make: a release is one commit everywhere.
     from_checkout = tmp_path / "checkout-home" / "template"
     assert materialize(REPO_ROOT, from_checkout) == f"v{__version__}"
