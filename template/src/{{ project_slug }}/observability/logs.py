@@ -31,7 +31,7 @@ class RequestIdFilter(logging.Filter):
     """Stamp each record with the request id of the request being served (None outside one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
+        record.request_id = current_request_id()
         return True
 
 
@@ -61,6 +61,11 @@ def configure_logging(level: str, stream: TextIO | None = None) -> None:
         uvicorn_logger.propagate = True
     # RequestIdMiddleware writes the access log, with the request id; uvicorn's would lack it.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served (None outside one)."""
+    return _request_id.get()
 
 
 def accept_or_generate_request_id(candidate: str | None) -> str:
