@@ -127,9 +127,11 @@ def test_invalid_cursors_are_400(user_client: TestClient) -> None:
     out_of_range = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
     response = user_client.get("/items", params={"cursor": out_of_range, "sort": "priority"})
     assert response.status_code == 400
-    other_sort = user_client.get("/items", params={"cursor": cursor, "sort": "title"})
-    assert other_sort.status_code == 400
-    assert "sort order" in other_sort.json()["error"]["message"]
+    title_cursor = user_client.get("/items", params={"limit": 1, "sort": "title"}).json()
+    for other, sort in [(cursor, "title"), (title_cursor["next_cursor"], "priority")]:
+        other_sort = user_client.get("/items", params={"cursor": other, "sort": sort})
+        assert other_sort.status_code == 400
+        assert "sort order" in other_sort.json()["error"]["message"]
 
 
 def test_unknown_sort_fields_and_bad_limits_are_rejected(user_client: TestClient) -> None:
