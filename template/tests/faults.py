@@ -1,13 +1,27 @@
 """Dependencies that fail the way real ones do, for the outage tests: a port nobody listens on,
-and a black hole (a server that accepts connections and never answers, like a hung process)."""
+and a black hole (a server that accepts connections and never answers, like a hung process).
+Registered in conftest.py's pytest_plugins, for its `dead_port` fixture."""
 
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import httpx2
+import pytest
 
 Result = TypeVar("Result")
+
+# Short timeouts, so that a test waits seconds; the defaults are for production.
+SHORT_TIMEOUTS: dict[str, Any] = {
+    "database_connect_timeout_seconds": 2,  # libpq's minimum
+    "s3_connect_timeout_seconds": 1,
+    "s3_read_timeout_seconds": 1,
+    "s3_max_attempts": 1,
+}
+# What "fast" means here: a few of those timeouts, with slack for a loaded machine.
+FAST_SECONDS = 8.0
 
 
 def closed_port() -> int:
@@ -69,3 +83,20 @@ def answered_within(seconds: float, call: Callable[[], Result]) -> Result:
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+@pytest.fixture(params=["refusing", "hung"])
+def dead_port(request: pytest.FixtureRequest) -> Iterator[int]:
+    """A dependency's address that refuses connections, or one that accepts and never answers."""
+    if request.param == "refusing":
+        yield closed_port()
+        return
+    with black_hole() as port:
+        yield port
+
+
+def assert_unavailable(response: httpx2.Response) -> None:
+    """The answer to a request whose dependency is down: 503, the error body, when to retry."""
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "unavailable"
+    assert int(response.headers["Retry-After"]) > 0

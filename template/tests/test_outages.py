@@ -12,14 +12,10 @@ import httpx2
 import psycopg.errors
 import pytest
 from fastapi import FastAPI
-{%- if session_backend == 'redis' or features.cache %}
-from fastapi.testclient import TestClient
-{%- endif %}
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from {{ project_slug }}.api.errors import RETRY_AFTER_SECONDS
 from tests.conftest import (
     TEST_PASSWORD,
     https_client,
@@ -27,38 +23,13 @@ from tests.conftest import (
     on_app_loop,
     sign_up_and_log_in,
 )
-from tests.faults import answered_within, black_hole, closed_port
-
-# Short timeouts, so that a test waits seconds; the defaults are for production.
-SHORT_TIMEOUTS: dict[str, Any] = {
-    "database_connect_timeout_seconds": 2,  # libpq's minimum
-    "s3_connect_timeout_seconds": 1,
-    "s3_read_timeout_seconds": 1,
-    "s3_max_attempts": 1,
-{%- if features.redis %}
-    "redis_connect_timeout_seconds": 1,
-    "redis_socket_timeout_seconds": 1,
-{%- endif %}
-}
-# What "fast" means here: a few of those timeouts, with slack for a loaded machine.
-FAST_SECONDS = 8.0
-
-
-@pytest.fixture(params=["refusing", "hung"])
-def dead_port(request: pytest.FixtureRequest) -> Iterator[int]:
-    """A dependency's address that refuses connections, or one that accepts and never answers."""
-    if request.param == "refusing":
-        yield closed_port()
-        return
-    with black_hole() as port:
-        yield port
-
-
-def assert_unavailable(response: httpx2.Response) -> None:
-    assert response.status_code == 503, response.text
-    assert response.json()["error"]["code"] == "unavailable"
-    assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
-
+from tests.faults import (
+    FAST_SECONDS,
+    SHORT_TIMEOUTS,
+    answered_within,
+    assert_unavailable,
+    black_hole,
+)
 
 def test_sign_ups_get_503_fast_while_the_database_is_down(
     make_app: Callable[..., FastAPI], dead_port: int
@@ -115,22 +86,6 @@ def test_confirming_an_upload_gets_503_fast_while_s3_is_down(
     confirm = f"/items/{item['id']}/attachments/{pending['attachment']['id']}/confirm"
 
     assert_unavailable(answered_within(FAST_SECONDS, lambda: client.post(confirm)))
-{%- if session_backend == 'redis' %}
-
-
-def test_log_in_gets_503_fast_while_the_session_store_is_down(
-    client: TestClient, make_app: Callable[..., FastAPI], dead_port: int
-) -> None:
-    credentials = {"email": new_email(), "password": TEST_PASSWORD}
-    assert client.post("/accounts/signup", json=credentials).status_code == 201
-    cut_off = https_client(make_app(redis_url=f"redis://127.0.0.1:{dead_port}/0", **SHORT_TIMEOUTS))
-
-    response = answered_within(
-        FAST_SECONDS, lambda: cut_off.post("/accounts/login", json=credentials)
-    )
-
-    assert_unavailable(response)
-{%- endif %}
 
 
 def test_readyz_answers_fast_while_every_dependency_hangs(
@@ -141,9 +96,6 @@ def test_readyz_answers_fast_while_every_dependency_hangs(
             make_app(
                 database_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/app",
                 s3_endpoint_url=f"http://127.0.0.1:{port}",
-{%- if features.redis %}
-                redis_url=f"redis://127.0.0.1:{port}/0",
-{%- endif %}
                 **SHORT_TIMEOUTS,
             )
         )
@@ -151,38 +103,6 @@ def test_readyz_answers_fast_while_every_dependency_hangs(
 
     assert response.status_code == 503
     assert {"database", "s3"} <= set(response.json()["failing"])
-{%- if features.cache and session_backend == 'database' %}
-
-
-def test_reads_are_served_from_the_database_while_the_cache_hangs(
-    client: TestClient, make_app: Callable[..., FastAPI]
-) -> None:
-    sign_up_and_log_in(client)
-    item = client.post("/items", json={"title": "still readable"}).json()
-    with black_hole() as port:
-        cut_off = https_client(make_app(redis_url=f"redis://127.0.0.1:{port}/0", **SHORT_TIMEOUTS))
-        cut_off.cookies = client.cookies  # the same user, whose session is in the database
-
-        for _ in range(2):
-            read = answered_within(FAST_SECONDS, lambda: cut_off.get(f"/items/{item['id']}"))
-            assert read.status_code == 200
-            assert read.json()["title"] == "still readable"
-{%- endif %}
-{%- if features.jobs %}
-
-
-def test_sign_up_and_exports_answer_fast_while_the_broker_hangs(
-    make_app: Callable[..., FastAPI],
-) -> None:
-    with black_hole() as port:
-        client = https_client(
-            make_app(celery_broker_url=f"redis://127.0.0.1:{port}/0", **SHORT_TIMEOUTS)
-        )
-        # The welcome e-mail is not queued (and that is logged); the account is created.
-        answered_within(FAST_SECONDS, lambda: sign_up_and_log_in(client))
-
-        assert_unavailable(answered_within(FAST_SECONDS, lambda: client.post("/exports")))
-{%- endif %}
 
 
 def test_a_statement_running_past_the_timeout_is_cancelled(
