@@ -4,9 +4,8 @@ the requests that need it; /readyz says so within its own bound; the cache fails
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx2
 import psycopg.errors
@@ -30,6 +29,7 @@ from tests.faults import (
     assert_unavailable,
     black_hole,
 )
+
 
 def test_sign_ups_get_503_fast_while_the_database_is_down(
     make_app: Callable[..., FastAPI], dead_port: int
