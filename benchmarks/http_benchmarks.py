@@ -30,6 +30,9 @@ from benchmarks.service import (
 )
 from benchmarks.toolchain import Phaseup
 
+# Production serves /metrics only with a token; the benchmarked services get this one.
+METRICS_TOKEN = secrets.token_urlsafe(24)
+
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 PROJECT_SLUG = "bench_shop"
 ITEMS_PER_USER = 100  # every user owns this many items; the table grows by adding users
@@ -190,6 +193,10 @@ class HttpSetup:
                 "AWS_SECRET_ACCESS_KEY": "benchmark",
                 "LOG_LEVEL": "INFO",
                 "WEB_CONCURRENCY": "1",  # one worker process for the one CPU the server is pinned to
+                # Production serves /metrics only with this token (_cache_hits sends it).
+                "METRICS_TOKEN": METRICS_TOKEN,
+                # Every benchmark user signs up from 127.0.0.1, which the per-address limit would refuse.
+                "SIGNUP_RATE_LIMIT_ATTEMPTS": "100000",
             }
         )
         values.update(overrides or {})
@@ -475,7 +482,7 @@ CACHE_SWITCHES = {"cache_enabled": "false"}
 
 def _cache_hits(server: Server) -> float:
     """Sum of the cache-hit samples the app exports on /metrics (proof that the cache served the load)."""
-    status, _, body = request("127.0.0.1", server.port, "GET", "/metrics")
+    status, _, body = request("127.0.0.1", server.port, "GET", "/metrics", bearer=METRICS_TOKEN)
     if status != 200:
         raise BenchmarkError(f"GET /metrics answered {status}")
     total = 0.0

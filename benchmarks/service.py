@@ -233,13 +233,21 @@ class Server:
 
 
 def request(
-    host: str, port: int, method: str, path: str, body: object = None, cookie: str | None = None
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    body: object = None,
+    cookie: str | None = None,
+    bearer: str | None = None,
 ) -> tuple[int, dict[str, list[str]], bytes]:
     """One HTTP request; returns status, headers (lower-cased names, every value) and body."""
     connection = http.client.HTTPConnection(host, port, timeout=30)
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if cookie:
         headers["Cookie"] = cookie
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
     try:
         connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
         response = connection.getresponse()
