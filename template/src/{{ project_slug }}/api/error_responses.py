@@ -38,7 +38,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorResponse, **_STATUSES[status]} for status in statuses}
 
 
-# Every operation behind a session: the session store may say no (401) or be down (503).
-SIGNED_IN = error_responses(401, 503)
-# Every operation that reads a JSON body: malformed (400), too large (413), invalid (422).
-JSON_BODY = error_responses(400, 413, 422)
+# What the app itself may answer to any operation, whatever its router does: a malformed (400), too
+# large (413) or invalid (422) request, no session (401), a dependency down (503). Declared once, on
+# the app (main.py), so every router, a team's own included, is documented truthfully without
+# repeating them; a router declares only what its own logic raises (404, 409, 429).
+EVERY_OPERATION = error_responses(400, 401, 413, 422, 503)
