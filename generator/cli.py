@@ -21,7 +21,16 @@ try:
 
     from generator import __version__
     from generator.errors import PhaseupError, describe_os_error
-    from generator.interrupts import HANDLED, Terminated, exit_code_for, held, hold, interruptible, signals_deferred
+    from generator.interrupts import (
+        HANDLED,
+        Terminated,
+        exit_code_for,
+        held,
+        hold,
+        interrupt_behind,
+        interruptible,
+        signals_deferred,
+    )
 except KeyboardInterrupt:
     sys.stderr.write("phaseup: interrupted: nothing was changed\n")
     raise SystemExit(130) from None
@@ -202,6 +211,11 @@ def _merge(prepare: Callable[[], AbstractContextManager[UpgradePlan]], *, dry_ru
         except (KeyboardInterrupt, Terminated) as interrupt:
             if report is None:
                 raise _fail("interrupted: nothing was changed", exit_code_for(interrupt)) from None
+        except Exception as error:
+            behind = interrupt_behind(error)
+            if behind is None or report is not None:
+                raise
+            raise _fail("interrupted: nothing was changed", exit_code_for(behind)) from None
     assert report is not None
     if report.conflicted:
         raise _fail(f"{len(report.conflicted)} file(s) have conflicts to resolve", EXIT_CONFLICTS)

@@ -31,6 +31,20 @@ def exit_code_for(interrupt: BaseException) -> int:
     return 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
 
 
+def interrupt_behind(error: BaseException) -> BaseException | None:
+    """The interrupt that `error` was raised while unwinding from, if any.
+
+    A clean-up can fail because the interrupt stopped it midway (a temporary directory that a git child process,
+    signalled with phaseup, was still writing to); what the user did is still interrupt the command.
+    """
+    context = error.__context__
+    while context is not None:
+        if isinstance(context, (KeyboardInterrupt, Terminated)):
+            return context
+        context = context.__context__
+    return None
+
+
 def _raise(signum: int, frame: FrameType | None) -> None:
     if signum == signal.SIGTERM:
         raise Terminated

@@ -6,17 +6,23 @@ nothing was changed, or completely upgraded, with the summary and the exit code 
 
 from __future__ import annotations
 
+import errno
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import typer
 
 import generator.template_source as template_source
+from generator import cli
+from generator.interrupts import Terminated
 from generator.new import create_project
+from generator.upgrade import UpgradePlan
 from tests.conftest import REPO_ROOT, run, tree_snapshot
 
 # phaseup as the installed wheel runs it: the template bundled beside the package and materialised under PHASEUP_HOME.
@@ -101,3 +107,24 @@ def test_an_interrupted_upgrade_changes_nothing_or_finishes(
             assert git_state(project)[1:] == before[1:], seconds  # index and HEAD untouched
             outcomes.append("upgraded")
     assert outcomes[0] == "unchanged", outcomes  # the first moment is always well before the write
+
+
+def test_a_clean_up_that_fails_behind_an_interrupt_still_reports_the_interrupt(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Seen for real under load: SIGTERM stops the merge while a git child process still writes into a temporary
+    directory, whose removal then fails with 'Directory not empty'. The user interrupted; nothing was written."""
+
+    @contextmanager
+    def merge_stopped_while_cleaning_up() -> Iterator[UpgradePlan]:
+        try:
+            raise Terminated
+        finally:
+            raise OSError(errno.ENOTEMPTY, "Directory not empty", ".git")
+        yield  # a generator, as a context manager must be; never reached
+
+    with pytest.raises(typer.Exit) as exited:
+        cli._merge(merge_stopped_while_cleaning_up, dry_run=False, command="upgrade")
+
+    assert exited.value.exit_code == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == NOTHING_CHANGED
