@@ -13,8 +13,6 @@ from typing import Any
 
 from locust import HttpUser, between, task
 
-PASSWORD = "load test password, long enough"
-
 
 class SecureCookiesOverHttp(DefaultCookiePolicy):
     """Sends Secure cookies over plain http as well: a balancer on a laptop or a private network
@@ -30,7 +28,10 @@ class ItemsUser(HttpUser):
 
     def on_start(self) -> None:
         self.client.cookies.set_policy(SecureCookiesOverHttp())
-        credentials = {"email": f"load-{secrets.token_hex(8)}@example.com", "password": PASSWORD}
+        credentials = {
+            "email": f"load-{secrets.token_hex(8)}@example.com",
+            "password": secrets.token_urlsafe(16),
+        }
         self.client.post("/accounts/signup", json=credentials)
         self.client.post("/accounts/login", json=credentials)
         self.item_ids: list[str] = []
