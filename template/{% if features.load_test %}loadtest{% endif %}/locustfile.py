@@ -8,18 +8,20 @@ locust, so the target's SIGNUP_RATE_LIMIT_ATTEMPTS must allow as many sign-ups p
 """
 
 import secrets
-from http.cookiejar import Cookie, DefaultCookiePolicy
+from http.cookiejar import Cookie
 from typing import Any
 
 from locust import HttpUser, between, task
+from requests.cookies import RequestsCookieJar
 
 
-class SecureCookiesOverHttp(DefaultCookiePolicy):
-    """Sends Secure cookies over plain http as well: a balancer on a laptop or a private network
-    speaks http, and the session cookie is Secure (over https this changes nothing)."""
+class PlainHttpCookieJar(RequestsCookieJar):
+    """Keeps every cookie without its Secure flag. The balancer of a laptop or a private network
+    speaks plain http, where a client keeps the (Secure) session cookie to itself."""
 
-    def return_ok_secure(self, cookie: Cookie, request: Any) -> bool:
-        return True
+    def set_cookie(self, cookie: Cookie, *args: Any, **kwargs: Any) -> None:
+        cookie.secure = False
+        super().set_cookie(cookie, *args, **kwargs)
 
 
 class ItemsUser(HttpUser):
@@ -27,7 +29,7 @@ class ItemsUser(HttpUser):
     wait_time = between(0.5, 2)
 
     def on_start(self) -> None:
-        self.client.cookies.set_policy(SecureCookiesOverHttp())
+        self.client.cookies = PlainHttpCookieJar()
         credentials = {
             "email": f"load-{secrets.token_hex(8)}@example.com",
             "password": secrets.token_urlsafe(16),
