@@ -31,9 +31,7 @@ def _postgres_bindir() -> list[str]:
 
 def require_binary(name: str) -> Path:
     """The program's path; skips the test without it, or fails it under CI=true."""
-    search = os.pathsep.join(
-        [os.environ.get("PATH", ""), *EXTRA_DIRECTORIES, *_postgres_bindir()]
-    )
+    search = os.pathsep.join([os.environ.get("PATH", ""), *EXTRA_DIRECTORIES, *_postgres_bindir()])
     found = shutil.which(name, path=search)
     if found is not None:
         return Path(found)
