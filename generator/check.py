@@ -122,12 +122,18 @@ def check_project(
     live = None
     if url is not None:
         live = read_service(
-            url, token=metrics_token, window=window, thresholds=thresholds, phase=project.phase, last_phase=max(phases())
+            url,
+            token=metrics_token,
+            window=window,
+            thresholds=thresholds,
+            phase=project.phase,
+            last_phase=max(phases()),
         )
+        failing = ", ".join(live.readiness.get("failing", []))
         checks.append(
             Finding("service-ready", "pass", "/readyz answers 200: every dependency is reachable")
             if live.ready
-            else Finding("service-ready", "fail", f"/readyz answers 503: {', '.join(live.readiness.get('failing', []))}")
+            else Finding("service-ready", "fail", f"/readyz answers 503, failing: {failing}")
         )
     return CheckReport(
         project=str(project.answers.get("project_name", project.root.name)),
@@ -229,9 +235,13 @@ def _drift_finding(project: Project, drift: Drift | None, *, asked: bool) -> Fin
         )
     if not drift.changed and not drift.deleted:
         return Finding(DRIFT, "info", "no file differs from what the template rendered")
-    parts = []
-    if drift.changed:
-        parts.append(f"{len(drift.changed)} changed ({', '.join(drift.changed[:5])}{', ...' if len(drift.changed) > 5 else ''})")
-    if drift.deleted:
-        parts.append(f"{len(drift.deleted)} deleted ({', '.join(drift.deleted[:5])}{', ...' if len(drift.deleted) > 5 else ''})")
-    return Finding(DRIFT, "info", f"since the template rendered them: {'; '.join(parts)}; `phaseup update` merges these")
+    parts = [
+        f"{len(names)} {what} ({_listed(names)})"
+        for what, names in (("changed", drift.changed), ("deleted", drift.deleted))
+        if names
+    ]
+    return Finding(DRIFT, "info", f"the team's edits since the template's render: {'; '.join(parts)}")
+
+
+def _listed(names: list[str], most: int = 5) -> str:
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")

@@ -49,8 +49,10 @@ def _services_present(project: ProjectFiles, feature: Feature) -> Outcome | None
     services = _compose(project).get("services") or {}
     missing = [service for service in feature.services if service not in services]
     if missing:
-        line = _line(compose, lambda text: text.startswith("services:"))
-        return Outcome("fail", f"compose.yaml has no `{missing[0]}` service ({feature.name})", project.where(compose, line))
+        line = _line(compose, "services:")
+        return Outcome(
+            "fail", f"compose.yaml has no `{missing[0]}` service ({feature.name})", project.where(compose, line)
+        )
     return None
 
 
@@ -80,7 +82,9 @@ def _plugged_in(project: ProjectFiles, feature: Feature) -> Outcome | None:
         return Outcome("fail", f"{project.where(enabled)} is gone: {plug_in} is not plugged in", None)
     tree = project.tree(enabled)
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
         if any(isinstance(target, ast.Name) and target.id == "ENABLED_FEATURES" for target in targets):
             listed = {element.id for element in getattr(value, "elts", []) if isinstance(element, ast.Name)}
@@ -97,8 +101,9 @@ def _plugged_in(project: ProjectFiles, feature: Feature) -> Outcome | None:
 def _worker_present(project: ProjectFiles, feature: Feature) -> Outcome | None:
     worker = project.package / "worker.py"
     if not worker.is_file():
-        return Outcome("fail", f"{project.where(worker)} (the Celery app the worker runs) is gone",
-                       project.where(project.package))
+        return Outcome(
+            "fail", f"{project.where(worker)} (the Celery app the worker runs) is gone", project.where(project.package)
+        )
     return None
 
 
@@ -108,20 +113,29 @@ def _pooler_separate_migration_url(project: ProjectFiles, feature: Feature) -> O
     env_path = project.root / ".env.example"
     values = {name: (value, line) for name, value, line in env_example(project) if value is not None}
     if "DATABASE_MIGRATION_URL" not in values:
-        return Outcome("fail", ".env.example sets no DATABASE_MIGRATION_URL: migrations would go through PgBouncer",
-                       project.where(env_path))
+        return Outcome(
+            "fail",
+            ".env.example sets no DATABASE_MIGRATION_URL: migrations would go through PgBouncer",
+            project.where(env_path),
+        )
     migration, line = values["DATABASE_MIGRATION_URL"]
     if migration == values.get("DATABASE_URL", (None, 0))[0]:
-        return Outcome("fail", "DATABASE_MIGRATION_URL is DATABASE_URL: migrations would go through PgBouncer",
-                       project.where(env_path, line))
+        return Outcome(
+            "fail",
+            "DATABASE_MIGRATION_URL is DATABASE_URL: migrations would go through PgBouncer",
+            project.where(env_path, line),
+        )
     compose = project.root / "compose.yaml"
     for name, service in (_compose(project).get("services") or {}).items():
         environment = _environment(service)
         url = environment.get("DATABASE_MIGRATION_URL")
         if url is not None and url == environment.get("DATABASE_URL"):
-            line = _line(compose, lambda text, name=name: text.rstrip() == f"  {name}:")
-            return Outcome("fail", f"compose service {name}: DATABASE_MIGRATION_URL is DATABASE_URL",
-                           project.where(compose, line))
+            service_line = _line(compose, f"  {name}:")
+            return Outcome(
+                "fail",
+                f"compose service {name}: DATABASE_MIGRATION_URL is DATABASE_URL",
+                project.where(compose, service_line),
+            )
     return None
 
 
@@ -161,9 +175,10 @@ def _environment(service: Any) -> dict[str, str]:
     return {str(key): str(value) for key, value in (environment or {}).items()}
 
 
-def _line(path: Path, matches: Callable[[str], bool]) -> int | None:
+def _line(path: Path, text: str) -> int | None:
+    """The number of the line that is `text` (trailing blanks and comments aside)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
-    return next((number for number, line in enumerate(lines, 1) if matches(line)), None)
+    return next((number for number, line in enumerate(lines, 1) if line.split(" #")[0].rstrip() == text), None)

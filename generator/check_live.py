@@ -58,7 +58,8 @@ class Signal:
 
     def describe(self) -> str:
         comparison = "below" if self.id == "cache_hit_ratio" else "over"
-        return f"{self.label} is {format_value(self.value, self.unit)} ({comparison} {format_value(self.threshold or 0, self.unit)})"
+        threshold = format_value(self.threshold or 0, self.unit)
+        return f"{self.label} is {format_value(self.value, self.unit)} ({comparison} {threshold})"
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def format_value(value: float, unit: str) -> str:
     if unit == "ratio":
         return f"{value:.1%}"
     if unit == "s":
-        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+        return f"{value * 1000:.3g} ms" if value < 1 else f"{value:.3g} s"
     if unit == "req/s":
         return f"{value:.1f} req/s"
     return f"{value:g}{' ' + unit if unit else ''}"
@@ -111,8 +112,9 @@ class _Scrape:
         return totals
 
 
-def read_service(url: str, *, token: str | None, window: float, thresholds: dict[str, float], phase: int,
-                 last_phase: int) -> LiveReport:
+def read_service(
+    url: str, *, token: str | None, window: float, thresholds: dict[str, float], phase: int, last_phase: int
+) -> LiveReport:
     """Scrape the service over `window` seconds and judge its signals against `thresholds`."""
     base = url.rstrip("/")
     status, readiness = _readiness(base)
@@ -136,7 +138,7 @@ def read_service(url: str, *, token: str | None, window: float, thresholds: dict
 def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers={"Accept": "*/*", **headers})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the URL is the user's own)
+        with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status), response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -180,8 +182,16 @@ def signals_of(samples: list[_Scrape], thresholds: dict[str, float]) -> list[Sig
     elapsed = max(last.taken_at - first.taken_at, 1e-9)
     signals: list[Signal] = []
 
-    def signal(id: str, value: float, unit: str, *, subject: str | None = None, below: bool = False,
-               judged: bool = True, suggests: str = NEXT_PHASE) -> None:
+    def signal(
+        id: str,
+        value: float,
+        unit: str,
+        *,
+        subject: str | None = None,
+        below: bool = False,
+        judged: bool = True,
+        suggests: str = NEXT_PHASE,
+    ) -> None:
         threshold = thresholds.get(id)
         breached = judged and threshold is not None and (value < threshold if below else value > threshold)
         signals.append(Signal(id, value, unit, threshold, breached, subject, suggests))
@@ -278,8 +288,9 @@ def recommend(signals: Iterable[Signal], *, phase: int, last_phase: int) -> Reco
     if growth and phase < last_phase:
         return Recommendation("next-phase", phase + 1, f"phase {phase + 1} is due: {reasons}", growth + tuning)
     if growth:
-        return Recommendation("scale-out", phase, f"phase {phase} is the last phase; add instances: {reasons}",
-                              growth + tuning)
+        return Recommendation(
+            "scale-out", phase, f"phase {phase} is the last phase; add instances: {reasons}", growth + tuning
+        )
     if tuning:
         return Recommendation("tune", phase, f"stay at phase {phase}, but look into: {reasons}", tuning)
     return Recommendation("stay", phase, f"stay at phase {phase}: every signal is within its threshold")

@@ -62,7 +62,9 @@ class ProjectFiles:
             try:
                 self._trees[path] = ast.parse(path.read_bytes(), filename=str(path))
             except SyntaxError as error:
-                raise Unreadable(f"{self.where(path)} does not parse: {error.msg}", self.where(path, error.lineno))
+                raise Unreadable(
+                    f"{self.where(path)} does not parse: {error.msg}", self.where(path, error.lineno)
+                ) from None
             except OSError as error:
                 raise Unreadable(f"cannot read {self.where(path)}: {error.strerror}", self.where(path)) from None
         return self._trees[path]
@@ -109,7 +111,9 @@ def _imported_names(tree: ast.Module) -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                names[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
                 names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -220,13 +224,19 @@ def _disk_write(call: ast.Call, names: dict[str, str]) -> str:
     callee = _resolved(call.func, names)
     if callee in _DISK_WRITERS:
         return f"{callee}()"
-    if callee in {"open", "io.open", "os.fdopen"} or (isinstance(call.func, ast.Attribute) and call.func.attr == "open"):
+    if callee in {"open", "io.open", "os.fdopen"} or (
+        isinstance(call.func, ast.Attribute) and call.func.attr == "open"
+    ):
         mode = _mode_argument(call, position=1 if callee in {"open", "io.open", "os.fdopen"} else 0)
         if mode is not None and _WRITE_MODE.search(mode):
             return f"{_dotted(call.func) or 'open'}(..., {mode!r})"
-    if isinstance(call.func, ast.Attribute) and call.func.attr in _PATH_WRITERS:
-        if call.func.attr.startswith("write_") or _looks_like_path(call.func.value):
-            return f"{_dotted(call.func) or call.func.attr}()"
+    attribute = call.func if isinstance(call.func, ast.Attribute) else None
+    if (
+        attribute
+        and attribute.attr in _PATH_WRITERS
+        and (attribute.attr.startswith("write_") or _looks_like_path(attribute.value))
+    ):
+        return f"{_dotted(attribute) or attribute.attr}()"
     return ""
 
 
@@ -331,8 +341,8 @@ def migration_sql_lint(project: ProjectFiles) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="phaseup-squawk-") as scratch:
         rendered = _run([python, "-c", _RENDER_SQL, scratch, json.dumps(steps)], project.root, timeout=300)
         if rendered.returncode != 0:
-            error = (rendered.stderr.strip().splitlines() or ["no output"])[-1]
-            return Outcome("fail", f"alembic cannot render the migrations as SQL: {error}", VERSIONS_DIR.as_posix())
+            detail = (rendered.stderr.strip().splitlines() or ["no output"])[-1]
+            return Outcome("fail", f"alembic cannot render the migrations as SQL: {detail}", VERSIONS_DIR.as_posix())
         config = ["--config", str(project.root / ".squawk.toml")] if (project.root / ".squawk.toml").is_file() else []
         linted = _run([squawk, *config, "--reporter", "json", "*.sql"], Path(scratch), timeout=120)
     try:
@@ -387,8 +397,11 @@ def import_layers(project: ProjectFiles) -> Outcome:
     config, lines = _toml(project)
     linter = config.get("tool", {}).get("importlinter")
     if not isinstance(linter, dict):
-        return Outcome("fail", "no [tool.importlinter] section: the api -> services -> db layers are not enforced",
-                       "pyproject.toml")
+        return Outcome(
+            "fail",
+            "no [tool.importlinter] section: the api -> services -> db layers are not enforced",
+            "pyproject.toml",
+        )
     where = f"pyproject.toml:{_line_of(lines, '[tool.importlinter]') or 1}"
     roots = linter.get("root_packages") or [linter.get("root_package")]
     if project.slug not in roots:
@@ -399,16 +412,18 @@ def import_layers(project: ProjectFiles) -> Outcome:
         if contract.get("type") == "layers" and [layer for layer in layers if layer in expected] == expected:
             return Outcome("pass", f"import-linter enforces {' -> '.join(expected)}")
     line = _line_of(lines, "[[tool.importlinter.contracts]]") or _line_of(lines, "[tool.importlinter]") or 1
-    return Outcome("fail", f"no import-linter `layers` contract lists {', '.join(expected)} in that order",
-                   f"pyproject.toml:{line}")
+    return Outcome(
+        "fail",
+        f"no import-linter `layers` contract lists {', '.join(expected)} in that order",
+        f"pyproject.toml:{line}",
+    )
 
 
 def index_check_active(project: ProjectFiles) -> Outcome:
     conftest = project.root / "tests" / "conftest.py"
     checker = project.root / "tests" / "index_check.py"
     if not checker.is_file():
-        return Outcome("fail", "tests/index_check.py is gone: no query plan is checked for missing indexes",
-                       "tests")
+        return Outcome("fail", "tests/index_check.py is gone: no query plan is checked for missing indexes", "tests")
     if not conftest.is_file():
         return Outcome("fail", "no tests/conftest.py enables the index check", "tests")
     for node in ast.walk(project.tree(conftest)):
@@ -417,8 +432,11 @@ def index_check_active(project: ProjectFiles) -> Outcome:
             if {"record_statements", "report_unindexed"} <= called:
                 return Outcome("pass", f"the autouse fixture {node.name} EXPLAINs every query the suite runs")
     fixture = next(
-        (node for node in ast.walk(project.tree(conftest))
-         if isinstance(node, ast.FunctionDef) and "report_unindexed" in ast.unparse(node)),
+        (
+            node
+            for node in ast.walk(project.tree(conftest))
+            if isinstance(node, ast.FunctionDef) and "report_unindexed" in ast.unparse(node)
+        ),
         None,
     )
     return Outcome(
@@ -438,8 +456,18 @@ def _autouse_fixture(function: ast.FunctionDef) -> bool:
     return False
 
 
-_IN_MEMORY_CONTAINERS = {"dict", "set", "list", "defaultdict", "OrderedDict", "WeakValueDictionary", "TTLCache",
-                         "LRUCache", "deque", "Counter"}
+_IN_MEMORY_CONTAINERS = {
+    "dict",
+    "set",
+    "list",
+    "defaultdict",
+    "OrderedDict",
+    "WeakValueDictionary",
+    "TTLCache",
+    "LRUCache",
+    "deque",
+    "Counter",
+}
 _MEMO_DECORATORS = {"lru_cache", "cache", "cached"}
 
 
@@ -448,8 +476,11 @@ def sessions_not_in_memory(project: ProjectFiles) -> Outcome:
     store = project.package / "adapters" / "user_sessions"
     module = store / f"{backend}.py"
     if backend not in {"database", "redis"} or not module.is_file():
-        return Outcome("fail", f"no user-session store in PostgreSQL or Redis ({project.where(module)} is missing)",
-                       project.where(store) if store.is_dir() else None)
+        return Outcome(
+            "fail",
+            f"no user-session store in PostgreSQL or Redis ({project.where(module)} is missing)",
+            project.where(store) if store.is_dir() else None,
+        )
     offences: list[tuple[str, str]] = []
     for path in project.python_files(store):
         for node, what in _process_memory_state(project.tree(path)):
@@ -461,7 +492,7 @@ def sessions_not_in_memory(project: ProjectFiles) -> Outcome:
     )
 
 
-def _process_memory_state(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
+def _process_memory_state(tree: ast.Module) -> Iterator[tuple[ast.stmt, str]]:
     """Containers kept at module level, on a class or on `self`, and memoised functions, in the session store."""
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -497,9 +528,11 @@ _TEST_COMMAND = re.compile(r"\b(make\s+test|pytest)\b")
 
 
 def ci_runs_tests(project: ProjectFiles) -> Outcome:
-    files = sorted((project.root / ".github" / "workflows").glob("*.y*ml")) if (
-        project.root / ".github" / "workflows"
-    ).is_dir() else []
+    files = (
+        sorted((project.root / ".github" / "workflows").glob("*.y*ml"))
+        if (project.root / ".github" / "workflows").is_dir()
+        else []
+    )
     if (project.root / ".gitlab-ci.yml").is_file():
         files.append(project.root / ".gitlab-ci.yml")
     if not files:
@@ -546,12 +579,14 @@ def backups_restore_test(project: ProjectFiles) -> Outcome:
     if not tests.is_file():
         return Outcome("fail", "tests/test_backup.py is gone: no test restores a backup", "tests")
     for node in ast.walk(project.tree(tests)):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
-            if "restore" in node.name or any(
-                isinstance(call, ast.Call) and "restore" in ast.unparse(call) for call in ast.walk(node)
-            ):
-                return Outcome("pass", f"{node.name} restores a backup into a fresh database",
-                               project.where(tests, node.lineno))
+        restores = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+            "restore" in node.name
+            or any(isinstance(call, ast.Call) and "restore" in ast.unparse(call) for call in ast.walk(node))
+        )
+        if restores and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
+            return Outcome(
+                "pass", f"{node.name} restores a backup into a fresh database", project.where(tests, node.lineno)
+            )
     return Outcome("fail", "no test in tests/test_backup.py restores a backup", project.where(tests, 1))
 
 

@@ -16,7 +16,7 @@ try:
     import json
     from collections.abc import Callable, Iterator
     from contextlib import AbstractContextManager, contextmanager
-    from enum import Enum
+    from enum import StrEnum
     from pathlib import Path
     from typing import TYPE_CHECKING, Annotated
 
@@ -247,7 +247,7 @@ def status(project: ProjectOption = Path(".")) -> None:
             typer.echo(f"           phase {state.next_phase} adds no features in this release (still being built)")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 

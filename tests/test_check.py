@@ -23,16 +23,17 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+import generator.template_source as template_source
 from generator.check import check_project, load_thresholds
 from generator.check_live import DEFAULT_THRESHOLDS
 from generator.cli import app
 from generator.new import create_project
-import generator.template_source as template_source
 from tests.conftest import REPO_ROOT, run
 
 runner = CliRunner()
@@ -44,7 +45,9 @@ PHASE_3_FEATURES = ("load_balancer", "pooler", "kubernetes", "load_test")
 
 
 def feature_is_built(feature: str) -> bool:
-    return any(path.read_text(encoding="utf-8").strip() for path in (REPO_ROOT / "includes" / "features" / feature).glob("*"))
+    return any(
+        path.read_text(encoding="utf-8").strip() for path in (REPO_ROOT / "includes" / "features" / feature).glob("*")
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -144,7 +147,9 @@ def disk_write_in_a_service(project: Path) -> str:
     return _append(
         project,
         f"src/{SLUG}/services/attachments.py",
-        '\n\ndef spill(data: bytes) -> None:\n    with open("spill.bin", "wb") as file:  # <-\n        file.write(data)\n',
+        "\n\ndef spill(data: bytes) -> None:\n"
+        '    with open("spill.bin", "wb") as file:  # <-\n'
+        "        file.write(data)\n",
     )
 
 
@@ -187,7 +192,7 @@ def second_head(project: Path) -> str:
 
 def layer_contract_removed(project: Path) -> str:
     text = (project / "pyproject.toml").read_text(encoding="utf-8")
-    start = text.index("[[tool.importlinter.contracts]]\nname = \"HTTP layer")
+    start = text.index('[[tool.importlinter.contracts]]\nname = "HTTP layer')
     end = text.index("[[tool.importlinter.contracts]]", start + 1)
     (project / "pyproject.toml").write_text(text[:start] + text[end:], encoding="utf-8")
     return f"pyproject.toml:{_line_of(project, 'pyproject.toml', '[[tool.importlinter.contracts]]')}"
@@ -422,7 +427,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
         if process.poll() is not None:
             pytest.fail(f"{process.args} exited {process.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310
+            with urllib.request.urlopen(url, timeout=2):
                 return
         except urllib.error.HTTPError:
             return
@@ -473,15 +478,30 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         run([str(bin_dir / "alembic"), "upgrade", "head"], cwd=project, env=env)
         moto = subprocess.Popen(
             [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(s3_port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         processes.append(moto)
         wait_until_up(f"http://127.0.0.1:{s3_port}/", moto)
-        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{s3_port}/check-live", method="PUT"))  # noqa: S310
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{s3_port}/check-live", method="PUT"))
         server = subprocess.Popen(
-            [str(bin_dir / "uvicorn"), "--factory", f"{SLUG}.main:create_app", "--host", "127.0.0.1",
-             "--port", str(app_port), "--no-access-log"],
-            cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+            [
+                str(bin_dir / "uvicorn"),
+                "--factory",
+                f"{SLUG}.main:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(app_port),
+                "--no-access-log",
+            ],
+            cwd=project,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
         )
         processes.append(server)
         wait_until_up(f"http://127.0.0.1:{app_port}/livez", server)
@@ -502,15 +522,15 @@ def request(url: str, method: str = "GET", body: object = None, cookie: str = ""
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json", **({"Cookie": cookie} if cookie else {})}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=30) as answer:  # noqa: S310
+        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=30) as answer:
             return answer.status, dict(answer.headers)
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers)
 
 
-def bounded_load(url: str, users: int = 4, reads: int = 60) -> int:
-    """`users` clients each sign up, sign in, create an item and list their items `reads` times; returns the number
-    of requests sent (a bounded load: it ends by itself)."""
+def load_while(running: Callable[[], bool], url: str, users: int = 4, most: int = 500) -> int:
+    """`users` clients each sign up, sign in, create an item, then list their items while `running()` and at most
+    `most` times (a bounded load); returns the number of requests sent."""
 
     def user(number: int) -> int:
         credentials = {"email": f"load{number}-{secrets.token_hex(4)}@example.com", "password": "a long passphrase 1"}
@@ -519,23 +539,37 @@ def bounded_load(url: str, users: int = 4, reads: int = 60) -> int:
         assert status == 200
         cookie = headers["set-cookie"].split(";")[0]
         assert request(f"{url}/items", "POST", {"title": "load"}, cookie)[0] == 201
-        for _ in range(reads):
+        sent = 3
+        while running() and sent < most:
             assert request(f"{url}/items", cookie=cookie)[0] == 200
-        return 3 + reads
+            sent += 1
+        return sent
 
     with ThreadPoolExecutor(users) as pool:
         return sum(pool.map(user, range(users)))
 
 
-def check_live(live: LiveApp, *extra: str, load: bool = True) -> tuple[int, dict[str, object], str]:
-    """`phaseup check --url` in a real subprocess (METRICS_TOKEN from the environment) while the load runs."""
-    command = [sys.executable, "-m", "generator", "check", "-C", str(live.project), "--no-drift",
-               "--url", live.url, "--format", "json", *extra]
+def check_live(live: LiveApp, *extra: str) -> tuple[int, dict[str, Any], str]:
+    """`phaseup check --url` in a real subprocess (METRICS_TOKEN from the environment), under load while it runs."""
+    command = [
+        sys.executable,
+        "-m",
+        "generator",
+        "check",
+        "-C",
+        str(live.project),
+        "--no-drift",
+        "--url",
+        live.url,
+        "--format",
+        "json",
+        *extra,
+    ]
     env = {**os.environ, "METRICS_TOKEN": live.token}
     checker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if load:
-        bounded_load(live.url)
+    sent = load_while(lambda: checker.poll() is None, live.url)
     out, err = checker.communicate(timeout=300)
+    assert sent > 50, "the load ran while phaseup watched"
     return checker.returncode, json.loads(out) if out.strip() else {}, err
 
 
@@ -545,7 +579,7 @@ def test_live_signals_of_a_running_app_under_load(live_app: LiveApp) -> None:
     code, document, err = check_live(live_app, "--window", "6")
 
     assert code == 0, err
-    signals = {(signal["id"], signal["subject"]): signal for signal in document["signals"]}  # type: ignore[union-attr]
+    signals = {(signal["id"], signal["subject"]): signal for signal in document["signals"]}
     assert signals[("request_rate", None)]["value"] > 5
     for quantile in ("p95_latency_seconds", "p99_latency_seconds"):
         assert 0 < signals[(quantile, "GET /items")]["value"] < 10
@@ -556,11 +590,26 @@ def test_live_signals_of_a_running_app_under_load(live_app: LiveApp) -> None:
     assert signals[("replica_lag_seconds", None)]["value"] == 0  # no replica: the reader is the primary
     assert signals[("queue_depth", None)]["value"] >= 0  # the welcome mails wait for a worker that is not running
     assert 0 <= signals[("cache_hit_ratio", None)]["value"] <= 1
-    assert document["readiness"]["status"] == "ok"  # type: ignore[index]
+    assert document["readiness"]["status"] == "ok"
     assert {"id": "service-ready", "status": "pass"}.items() <= next(
-        check for check in document["checks"] if check["id"] == "service-ready"  # type: ignore[union-attr]
+        check for check in document["checks"] if check["id"] == "service-ready"
     ).items()
-    assert document["recommendation"]["action"] in {"stay", "tune"}, document["recommendation"]  # type: ignore[index]
+    breached = {(signal["id"], signal["subject"]) for signal in document["signals"] if signal["breached"]}
+    recommendation = document["recommendation"]
+    assert {(signal["id"], signal["subject"]) for signal in recommendation["triggered_by"]} == breached
+    assert recommendation["action"] == ("next-phase" if breached else "stay"), recommendation
+
+
+# Thresholds no signal of this small load reaches.
+LOOSE = {
+    "request_rate": 1e6,
+    "p95_latency_seconds": 100,
+    "p99_latency_seconds": 100,
+    "error_rate": 1,
+    "pool_saturation": 1,
+    "cache_hit_ratio": 0,
+    "min_requests": 10,
+}
 
 
 @pytest.mark.e2e
@@ -568,29 +617,49 @@ def test_live_signals_of_a_running_app_under_load(live_app: LiveApp) -> None:
 def test_live_thresholds_from_pyproject_change_the_recommendation(live_app: LiveApp) -> None:
     pyproject = live_app.project / "pyproject.toml"
     original = pyproject.read_text(encoding="utf-8")
-    pyproject.write_text(original + "\n[tool.phaseup.check]\np99_latency_seconds = 0.000001\nmin_requests = 10\n")
-    try:
-        code, document, err = check_live(live_app, "--window", "4")
-    finally:
-        pyproject.write_text(original, encoding="utf-8")
 
-    assert code == 0, err
-    recommendation = document["recommendation"]
-    assert recommendation["action"] == "next-phase" and recommendation["phase"] == 3  # type: ignore[index]
-    assert recommendation["message"].startswith("phase 3 is due: p99_latency_seconds GET /items is ")  # type: ignore[index]
-    assert {"id": "p99_latency_seconds", "subject": "GET /items", "threshold": 0.000001}.items() <= next(
-        trigger for trigger in recommendation["triggered_by"] if trigger["subject"] == "GET /items"  # type: ignore[index]
-    ).items()
+    def check_with(thresholds: dict[str, float]) -> dict[str, Any]:
+        table = "".join(f"{key} = {value!r}\n" for key, value in thresholds.items())
+        pyproject.write_text(f"{original}\n[tool.phaseup.check]\n{table}", encoding="utf-8")
+        try:
+            code, document, err = check_live(live_app, "--window", "4")
+        finally:
+            pyproject.write_text(original, encoding="utf-8")
+        assert code == 0, err
+        return dict(document["recommendation"])
+
+    loose = check_with(LOOSE)
+    strict_p99 = check_with({**LOOSE, "p99_latency_seconds": 0.000001})
+
+    assert (loose["action"], loose["phase"], loose["triggered_by"]) == ("stay", 2, [])
+    assert loose["message"] == "stay at phase 2: every signal is within its threshold"
+    assert (strict_p99["action"], strict_p99["phase"]) == ("next-phase", 3)
+    assert strict_p99["message"].startswith("phase 3 is due: p99_latency_seconds GET /items is ")
+    assert {trigger["id"] for trigger in strict_p99["triggered_by"]} == {"p99_latency_seconds"}
+    assert all(trigger["threshold"] == 0.000001 for trigger in strict_p99["triggered_by"])
 
 
 @pytest.mark.e2e
 @pytest.mark.xdist_group("check-live")
 def test_live_metrics_need_the_token(live_app: LiveApp) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "generator", "check", "-C", str(live_app.project), "--no-drift", "--url", live_app.url,
-         "--window", "0"],
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            "check",
+            "-C",
+            str(live_app.project),
+            "--no-drift",
+            "--url",
+            live_app.url,
+            "--window",
+            "0",
+        ],
         env={key: value for key, value in os.environ.items() if key != "METRICS_TOKEN"},
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
