@@ -30,6 +30,7 @@ import yaml
 from typer.testing import CliRunner
 
 import generator.template_source as template_source
+from generator import __version__
 from generator.check import check_project, load_thresholds
 from generator.check_live import DEFAULT_THRESHOLDS
 from generator.cli import app
@@ -297,6 +298,37 @@ def test_a_mutation_fails_exactly_its_check_at_its_place(copy_of: Callable[[int]
         mutation.check.removeprefix("feature-")
     )
     assert mutation.check not in before or unbuilt
+
+
+def test_a_project_generated_without_ci_gets_a_warning_not_a_failure(copy_of: Callable[[int], Path]) -> None:
+    project = copy_of(1)
+    shutil.rmtree(project / ".github")
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text(encoding="utf-8").replace("ci: github", "ci: none"), encoding="utf-8")
+
+    status, message, _ = statuses(project)["ci-runs-tests"]
+
+    assert (status, message.split(":")[0]) == ("warn", "no CI")
+    assert not check_project(project, drift=False).failed
+
+
+def test_the_generated_ci_runs_the_release_that_generated_it(rendered: dict[int, Path]) -> None:
+    """Rendered from a release tag, the pipelines pin that release, overridable by PHASEUP_REQUIREMENT."""
+    pinned = f"phaseup=={__version__}"
+    github = yaml.safe_load((rendered[1] / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
+    gitlab = yaml.safe_load((rendered[2] / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+
+    job = github["jobs"]["phaseup-check"]
+    assert job["env"]["PHASEUP_REQUIREMENT"] == f"${{{{ vars.PHASEUP_REQUIREMENT || '{pinned}' }}}}"
+    assert [step.get("run") for step in job["steps"]][-2:] == [
+        "uv sync",
+        'uvx --from "$PHASEUP_REQUIREMENT" phaseup check',
+    ]
+    assert gitlab["variables"]["PHASEUP_REQUIREMENT"] == pinned
+    assert gitlab["phaseup-check"]["script"] == ['uvx --from "$PHASEUP_REQUIREMENT" phaseup check']
+    assert "uv sync" in gitlab["default"]["before_script"]
+    for project in (rendered[1], rendered[2]):
+        assert "phaseup" not in (project / "pyproject.toml").read_text(encoding="utf-8"), "not a dependency"
 
 
 def test_allowed_environment_copies_and_test_code_are_not_flagged(copy_of: Callable[[int], Path]) -> None:
