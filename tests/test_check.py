@@ -581,7 +581,7 @@ def load_while(running: Callable[[], bool], url: str, users: int = 4, most: int 
         return sum(pool.map(user, range(users)))
 
 
-def check_live(live: LiveApp, *extra: str) -> tuple[int, dict[str, Any], str]:
+def check_live(live: LiveApp, *extra: str) -> tuple[int, str, str]:
     """`phaseup check --url` in a real subprocess (METRICS_TOKEN from the environment), under load while it runs."""
     command = [
         sys.executable,
@@ -593,8 +593,6 @@ def check_live(live: LiveApp, *extra: str) -> tuple[int, dict[str, Any], str]:
         "--no-drift",
         "--url",
         live.url,
-        "--format",
-        "json",
         *extra,
     ]
     env = {**os.environ, "METRICS_TOKEN": live.token}
@@ -602,13 +600,18 @@ def check_live(live: LiveApp, *extra: str) -> tuple[int, dict[str, Any], str]:
     sent = load_while(lambda: checker.poll() is None, live.url)
     out, err = checker.communicate(timeout=300)
     assert sent > 50, "the load ran while phaseup watched"
-    return checker.returncode, json.loads(out) if out.strip() else {}, err
+    return checker.returncode, out, err
+
+
+def check_live_json(live: LiveApp, *extra: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = check_live(live, *extra, "--format", "json")
+    return code, json.loads(out) if out.strip() else {}, err
 
 
 @pytest.mark.e2e
 @pytest.mark.xdist_group("check-live")
 def test_live_signals_of_a_running_app_under_load(live_app: LiveApp) -> None:
-    code, document, err = check_live(live_app, "--window", "6")
+    code, document, err = check_live_json(live_app, "--window", "6")
 
     assert code == 0, err
     signals = {(signal["id"], signal["subject"]): signal for signal in document["signals"]}
@@ -654,7 +657,7 @@ def test_live_thresholds_from_pyproject_change_the_recommendation(live_app: Live
         table = "".join(f"{key} = {value!r}\n" for key, value in thresholds.items())
         pyproject.write_text(f"{original}\n[tool.phaseup.check]\n{table}", encoding="utf-8")
         try:
-            code, document, err = check_live(live_app, "--window", "4")
+            code, document, err = check_live_json(live_app, "--window", "4")
         finally:
             pyproject.write_text(original, encoding="utf-8")
         assert code == 0, err
@@ -669,6 +672,22 @@ def test_live_thresholds_from_pyproject_change_the_recommendation(live_app: Live
     assert strict_p99["message"].startswith("phase 3 is due: p99_latency_seconds GET /items is ")
     assert {trigger["id"] for trigger in strict_p99["triggered_by"]} == {"p99_latency_seconds"}
     assert all(trigger["threshold"] == 0.000001 for trigger in strict_p99["triggered_by"])
+
+
+@pytest.mark.e2e
+@pytest.mark.xdist_group("check-live")
+def test_live_text_output_is_a_table_with_the_recommendation(live_app: LiveApp) -> None:
+    code, out, err = check_live(live_app, "--window", "3", "--format", "text")
+
+    assert code == 0, err
+    lines = out.splitlines()
+    assert any(re.fullmatch(r"signals of http://127\.0\.0\.1:\d+ over [\d.]+ s:", line) for line in lines), out
+    assert any(
+        re.fullmatch(r"  p99_latency_seconds GET /items +[\d.]+ m?s  \(threshold 1 s\)( +<-- over)?", line)
+        for line in lines
+    ), out
+    assert any(line.startswith("recommendation: ") for line in lines)
+    assert re.search(r"^  PASS  service-ready +/readyz answers 200", out, flags=re.MULTILINE)
 
 
 @pytest.mark.e2e
