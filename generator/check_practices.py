@@ -54,6 +54,8 @@ class ProjectFiles:
         return f"{relative}:{line}" if line else relative
 
     def python_files(self, directory: Path) -> list[Path]:
+        if not directory.is_dir():
+            raise Unreadable(f"{self.where(directory)} is gone: there is nothing to check", None)
         return sorted(path for path in directory.rglob("*.py") if "__pycache__" not in path.parts)
 
     def tree(self, path: Path) -> ast.Module:

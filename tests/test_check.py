@@ -343,6 +343,18 @@ def test_allowed_environment_copies_and_test_code_are_not_flagged(copy_of: Calla
     assert results["no-local-disk-writes"][0] == "pass"
 
 
+def test_a_module_that_does_not_parse_fails_the_checks_reading_it_there(copy_of: Callable[[int], Path]) -> None:
+    project = copy_of(1)
+    location = _append(project, f"src/{SLUG}/services/items.py", "\ndef broken(:  # <-\n")
+
+    results = statuses(project)
+
+    for check in ("settings-only-from-environment", "no-local-disk-writes"):
+        assert results[check][0] == "fail"
+        assert results[check][2] == location
+        assert "does not parse" in results[check][1]
+
+
 def test_template_drift_lists_the_files_the_team_changed_and_deleted(copy_of: Callable[[int], Path]) -> None:
     project = copy_of(1)
     _append(project, "README.md", "\nOur own notes.  # <-\n")
