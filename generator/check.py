@@ -17,7 +17,7 @@ from typing import Any
 from generator.answers import phases
 from generator.check_features import feature_outcomes
 from generator.check_live import DEFAULT_THRESHOLDS, LiveReport, read_service
-from generator.check_practices import PRACTICES, Outcome, ProjectFiles, Unreadable
+from generator.check_practices import PRACTICES, Outcome, Practice, ProjectFiles, Unreadable
 from generator.contract import feature_contract, features_of
 from generator.copier_run import run_copier
 from generator.errors import PhaseupError
@@ -115,7 +115,7 @@ def check_project(
         contract=feature_contract(root),
         answers=project.answers,
     )
-    checks = [_judge(practice.id, lambda run=practice.run: run(files)) for practice in PRACTICES]
+    checks = [_judge(practice, files) for practice in PRACTICES]
     checks += [Finding(check_id, *_fields(outcome)) for check_id, outcome in _feature_findings(files)]
     found_drift = template_drift(project) if drift else None
     checks.append(_drift_finding(project, found_drift, asked=drift))
@@ -150,12 +150,12 @@ def _fields(outcome: Outcome) -> tuple[str, str, str | None]:
     return outcome.status, outcome.message, outcome.location
 
 
-def _judge(check_id: str, run: Any) -> Finding:
+def _judge(practice: Practice, files: ProjectFiles) -> Finding:
     """One check's finding; a file it cannot read or parse fails it there."""
     try:
-        return Finding(check_id, *_fields(run()))
+        return Finding(practice.id, *_fields(practice.run(files)))
     except Unreadable as error:
-        return Finding(check_id, "fail", str(error), error.location)
+        return Finding(practice.id, "fail", str(error), error.location)
 
 
 def _feature_findings(files: ProjectFiles) -> list[tuple[str, Outcome]]:
