@@ -108,35 +108,42 @@ def _worker_present(project: ProjectFiles, feature: Feature) -> Outcome | None:
 
 
 def _pooler_separate_migration_url(project: ProjectFiles, feature: Feature) -> Outcome | None:
-    """Migrations take session-level locks and run DDL that PgBouncer's transaction mode cannot carry: they need a
-    direct connection, so DATABASE_MIGRATION_URL must be set and differ from the pooled DATABASE_URL."""
+    """Migrations take session-level locks and run DDL that PgBouncer's transaction mode cannot carry: wherever the app
+    goes through the pooler (DATABASE_POOLED=true), DATABASE_MIGRATION_URL must be set and bypass it."""
     env_path = project.root / ".env.example"
     values = {name: (value, line) for name, value, line in env_example(project) if value is not None}
-    if "DATABASE_MIGRATION_URL" not in values:
-        return Outcome(
-            "fail",
-            ".env.example sets no DATABASE_MIGRATION_URL: migrations would go through PgBouncer",
-            project.where(env_path),
-        )
-    migration, line = values["DATABASE_MIGRATION_URL"]
-    if migration == values.get("DATABASE_URL", (None, 0))[0]:
-        return Outcome(
-            "fail",
-            "DATABASE_MIGRATION_URL is DATABASE_URL: migrations would go through PgBouncer",
-            project.where(env_path, line),
-        )
-    compose = project.root / "compose.yaml"
-    for name, service in (_compose(project).get("services") or {}).items():
-        environment = _environment(service)
-        url = environment.get("DATABASE_MIGRATION_URL")
-        if url is not None and url == environment.get("DATABASE_URL"):
-            service_line = _line(compose, f"  {name}:")
+    if _is_true(values.get("DATABASE_POOLED", ("", 0))[0]):
+        migration = values.get("DATABASE_MIGRATION_URL")
+        if migration is None or migration[0] == values.get("DATABASE_URL", (None, 0))[0]:
+            line = migration[1] if migration else values["DATABASE_POOLED"][1]
             return Outcome(
                 "fail",
-                f"compose service {name}: DATABASE_MIGRATION_URL is DATABASE_URL",
-                project.where(compose, service_line),
+                ".env.example goes through PgBouncer, and DATABASE_MIGRATION_URL does not bypass it",
+                project.where(env_path, line),
             )
+    compose = project.root / "compose.yaml"
+    pooled = 0
+    for name, service in (_compose(project).get("services") or {}).items():
+        environment = _environment(service)
+        if not _is_true(environment.get("DATABASE_POOLED", "")):
+            continue
+        pooled += 1
+        url = environment.get("DATABASE_MIGRATION_URL")
+        if url is None or url == environment.get("DATABASE_URL"):
+            return Outcome(
+                "fail",
+                f"compose service {name} goes through PgBouncer, and its DATABASE_MIGRATION_URL does not bypass it",
+                project.where(compose, _line(compose, f"  {name}:")),
+            )
+    if not pooled:
+        return Outcome(
+            "fail", "no compose service goes through PgBouncer (DATABASE_POOLED=true)", project.where(compose)
+        )
     return None
+
+
+def _is_true(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 EXTRA_CHECKS: dict[str, Callable[[ProjectFiles, Feature], Outcome | None]] = {

@@ -247,19 +247,14 @@ def replica_setting_undocumented(project: Path) -> str:
 
 
 def pooler_migrating_through_the_pooler(project: Path) -> str:
-    """DATABASE_MIGRATION_URL set to the pooled DATABASE_URL (the rest of the pooler's pieces made present first, so
-    this is what the check finds whatever state the pooler feature is in)."""
+    """The compose app's DATABASE_MIGRATION_URL set to its pooled DATABASE_URL."""
     compose = yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))
-    if "pgbouncer" not in compose["services"]:
-        compose["services"]["pgbouncer"] = {"image": "edoburu/pgbouncer"}
-        (project / "compose.yaml").write_text(yaml.safe_dump(compose, sort_keys=False), encoding="utf-8")
-    path = project / ".env.example"
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if "DATABASE_MIGRATION_URL=" not in line]
-    if not any("DATABASE_POOLED=" in line for line in lines):
-        lines.append("# DATABASE_POOLED=true")
-    url = next(line for line in lines if line.startswith("DATABASE_URL=")).removeprefix("DATABASE_URL=")
-    path.write_text("\n".join([*lines, f"DATABASE_MIGRATION_URL={url}", ""]), encoding="utf-8")
-    return f".env.example:{len(lines) + 1}"
+    # A copy: the app's environment is the YAML anchor every container built from the Dockerfile shares.
+    environment = dict(compose["services"]["app"]["environment"])
+    environment["DATABASE_MIGRATION_URL"] = environment["DATABASE_URL"]
+    compose["services"]["app"]["environment"] = environment
+    (project / "compose.yaml").write_text(yaml.safe_dump(compose, sort_keys=False), encoding="utf-8")
+    return f"compose.yaml:{_line_of(project, 'compose.yaml', '  app:')}"
 
 
 MUTATIONS = [
