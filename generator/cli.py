@@ -1,7 +1,8 @@
 """The `phaseup` command line: a thin Typer layer over generator.<verb> functions.
 
 The commands print what the plain functions return and decide the exit code: 0 done, 1 refused (one
-`phaseup: error:` line), 3 upgraded with conflicts left to resolve, 130/143 interrupted before anything changed.
+`phaseup: error:` line) or a check failed, 2 a usage error, 3 upgraded with conflicts left to resolve, 130/143
+interrupted before anything changed.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import sys
 # Ctrl-C while Python is still loading: nothing has been touched, so say so rather than print a traceback. The
 # commands import Copier and the rest of phaseup themselves (inside their error handling), which keeps this short.
 try:
+    import json
     from collections.abc import Callable, Iterator
     from contextlib import AbstractContextManager, contextmanager
+    from enum import StrEnum
     from pathlib import Path
     from typing import TYPE_CHECKING, Annotated
 
@@ -36,6 +39,7 @@ except KeyboardInterrupt:
     raise SystemExit(130) from None
 
 if TYPE_CHECKING:
+    from generator.check import CheckReport
     from generator.upgrade import UpgradePlan, UpgradeReport
 
 EXIT_CONFLICTS = 3
@@ -241,6 +245,77 @@ def status(project: ProjectOption = Path(".")) -> None:
             typer.echo(f"           phase {state.next_phase} adds: {feature.name} — {feature.why}")
         if not state.next_phase_adds:
             typer.echo(f"           phase {state.next_phase} adds no features in this release (still being built)")
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+EXIT_USAGE = 2
+
+
+@app.command()
+def check(
+    project: ProjectOption = Path("."),
+    url: Annotated[
+        str | None,
+        typer.Option("--url", metavar="BASE_URL", help="Also read the running service's /readyz and /metrics."),
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json (a stable object).")] = (
+        OutputFormat.text
+    ),
+    metrics_token: Annotated[
+        str | None,
+        typer.Option("--metrics-token", envvar="METRICS_TOKEN", help="Bearer token for /metrics (METRICS_TOKEN)."),
+    ] = None,
+    window: Annotated[
+        float, typer.Option("--window", min=0, help="Seconds to watch the service's metrics with --url.")
+    ] = 30.0,
+    drift: Annotated[
+        bool, typer.Option("--drift/--no-drift", help="Compare the files with the template's render.")
+    ] = True,
+) -> None:
+    """Check that the project still follows its phase's practices; with --url, whether the next phase is due."""
+    with _user_errors():
+        from generator.check import check_project
+
+        try:
+            report = check_project(project, url=url, metrics_token=metrics_token, window=window, drift=drift)
+        except PhaseupError as error:  # not a project, an invalid [tool.phaseup.check], a URL that does not answer
+            raise _fail(f"error: {error}", EXIT_USAGE) from None
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_check(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print_check(report: CheckReport) -> None:
+    """A table for a person: one line per check, then the signals and the recommendation."""
+    from generator.check_live import format_value
+
+    typer.echo(f"{report.project}: phase {report.phase} ({', '.join(report.features) or 'phase-1 features only'})")
+    width = max(len(finding.id) for finding in report.checks)
+    for finding in report.checks:
+        where = f" [{finding.location}]" if finding.location and finding.status != "pass" else ""
+        typer.echo(f"  {finding.status.upper():<4}  {finding.id:<{width}}  {finding.message}{where}")
+    if report.live is not None:
+        live = report.live
+        typer.echo(f"signals of {live.url} over {live.window_seconds:g} s:")
+        labels = [signal.label for signal in live.signals] or [""]
+        label_width = max(len(label) for label in labels)
+        for signal in live.signals:
+            threshold = "" if signal.threshold is None else format_value(signal.threshold, signal.unit)
+            flag = "  <-- " + ("below" if signal.id == "cache_hit_ratio" else "over") if signal.breached else ""
+            typer.echo(
+                f"  {signal.label:<{label_width}}  {format_value(signal.value, signal.unit):>12}  "
+                f"(threshold {threshold}){flag}"
+            )
+        typer.echo(f"recommendation: {live.recommendation.message}")
+    counts = {status: sum(f.status == status for f in report.checks) for status in ("pass", "warn", "fail", "info")}
+    typer.echo(", ".join(f"{count} {status}" for status, count in counts.items()))
 
 
 def _print_report(report: UpgradeReport, *, dry_run: bool, command: str) -> None:
