@@ -18,7 +18,7 @@ PRINT_ENV_NAMES = "import os, sys; print(*(name for name in sys.argv[1:] if name
 
 VARIANTS = [
     {"ci": ci, "session_backend": backend, "phase": phase}
-    for phase in (1, 2)
+    for phase in (1, 2, 3)
     for ci, backend in (("github", "database"), ("gitlab", "redis"), ("none", "redis"))
 ]
 
