@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,18 @@ def test_windows_and_linux_checkouts_store_the_same_bytes(copie: Any, tmp_path: 
         if path.is_file() and ".git" not in path.relative_to(clone).parts and b"\r\n" in path.read_bytes()
     ]
     assert with_crlf == [], "a core.autocrlf=true clone must check out LF, as the template renders"
+
+
+def test_no_rendered_file_is_ignored_by_the_project_s_gitignore(project: Path) -> None:
+    """An ignored file never reaches the project's first commit, and an upgrade cannot bring it either."""
+    files = [str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()]
+    run(["git", "init", "--quiet"], cwd=project)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        input="\n".join(files),
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ignored.stdout.split() == [], ignored.stderr
