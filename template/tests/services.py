@@ -59,8 +59,8 @@ def postgres_admin_url() -> str:
 
 
 def _address(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port}"
+    """host:port, without the credentials."""
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 def _answers(url: str) -> bool:
@@ -72,7 +72,7 @@ def _answers(url: str) -> bool:
     return True
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -108,7 +108,7 @@ def start_postgres() -> tuple[str, str]:
     initdb = [f"{bin_dir}/initdb", f"--pgdata={data}", "--username=postgres", "--auth=trust"]
     initdb += ["--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
     subprocess.run(initdb, cwd=data, check=True, capture_output=True, **account)
-    port = str(free_port())
+    port = str(_free_port())
     # Durability off, since the data is thrown away at the end of the run; no Unix socket.
     settings = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
     options = [option for setting in settings for option in ("-c", setting)]
