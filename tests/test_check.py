@@ -40,15 +40,6 @@ from tests.conftest import REPO_ROOT, run
 runner = CliRunner()
 PHASES = (1, 2, 3)
 SLUG = "shop"
-# Phase 3's features are being built: until a feature has its pieces (its includes are still empty), its check
-# cannot pass yet on a fresh project. Every other check must.
-PHASE_3_FEATURES = ("load_balancer", "pooler", "kubernetes", "load_test")
-
-
-def feature_is_built(feature: str) -> bool:
-    return any(
-        path.read_text(encoding="utf-8").strip() for path in (REPO_ROOT / "includes" / "features" / feature).glob("*")
-    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -86,7 +77,7 @@ def statuses(project: Path, **options: object) -> dict[str, tuple[str, str, str 
     return {finding.id: (finding.status, finding.message, finding.location) for finding in report.checks}
 
 
-@pytest.mark.parametrize("phase", [1, 2])
+@pytest.mark.parametrize("phase", PHASES)
 def test_a_fresh_project_passes_every_check(rendered: dict[int, Path], phase: int) -> None:
     report = check_project(rendered[phase])
     results = {finding.id: finding for finding in report.checks}
@@ -98,16 +89,6 @@ def test_a_fresh_project_passes_every_check(rendered: dict[int, Path], phase: in
     assert report.drift is not None and report.drift.changed == report.drift.deleted == []
     features = {check.removeprefix("feature-") for check in results if check.startswith("feature-")}
     assert features == set(report.features)
-    assert ("feature-cache" in results) == (phase == 2), "feature checks are keyed on the project's features"
-
-
-def test_a_fresh_phase_3_project_passes_every_check_of_what_is_built(rendered: dict[int, Path]) -> None:
-    results = statuses(rendered[3])
-    unbuilt = {f"feature-{feature}" for feature in PHASE_3_FEATURES if not feature_is_built(feature)}
-
-    assert {f"feature-{feature}" for feature in PHASE_3_FEATURES} <= set(results)
-    failing = {check for check, (status, _, _) in results.items() if status not in {"pass", "info"}}
-    assert failing <= unbuilt, {check: results[check] for check in failing - unbuilt}
 
 
 @dataclass(frozen=True)
@@ -289,10 +270,7 @@ def test_a_mutation_fails_exactly_its_check_at_its_place(copy_of: Callable[[int]
     assert failing - before - {mutation.check} == set(), after
     assert after[mutation.check][0] == "fail"
     assert after[mutation.check][2] == location, after[mutation.check]
-    unbuilt = mutation.check.removeprefix("feature-") in PHASE_3_FEATURES and not feature_is_built(
-        mutation.check.removeprefix("feature-")
-    )
-    assert mutation.check not in before or unbuilt
+    assert mutation.check not in before
 
 
 def test_a_project_generated_without_ci_gets_a_warning_not_a_failure(copy_of: Callable[[int], Path]) -> None:
