@@ -25,7 +25,7 @@ FAST_SECONDS = 8.0
 
 
 def closed_port() -> int:
-    """A port nothing listens on: connecting to it is refused at once."""
+    """A free port nothing listens on: a connection is refused at once, and a server may bind it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
