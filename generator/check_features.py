@@ -142,6 +142,27 @@ def _pooler_separate_migration_url(project: ProjectFiles, feature: Feature) -> O
     return None
 
 
+def _rabbitmq_url_where_celery_runs(project: ProjectFiles, feature: Feature) -> Outcome | None:
+    """RABBITMQ_URL is a required setting: every compose service that runs Celery (worker, beat) must get it, or it
+    fails at start-up; .env.example must set it for a process on the host."""
+    values = {name: value for name, value, _ in env_example(project) if value is not None}
+    if not values.get("RABBITMQ_URL"):
+        return Outcome(
+            "fail", ".env.example does not set RABBITMQ_URL (the job broker)", project.where(project.root / ".env.example")
+        )
+    compose = project.root / "compose.yaml"
+    for name, service in (_compose(project).get("services") or {}).items():
+        command = service.get("command") if isinstance(service, dict) else None
+        runs_celery = "celery" in (command if isinstance(command, list) else str(command or "").split())
+        if runs_celery and not _environment(service).get("RABBITMQ_URL"):
+            return Outcome(
+                "fail",
+                f"compose service {name} runs Celery without RABBITMQ_URL: it cannot reach the job broker",
+                project.where(compose, _line(compose, f"  {name}:")),
+            )
+    return None
+
+
 def _is_true(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -149,6 +170,7 @@ def _is_true(value: str) -> bool:
 EXTRA_CHECKS: dict[str, Callable[[ProjectFiles, Feature], Outcome | None]] = {
     "jobs": _worker_present,
     "pooler": _pooler_separate_migration_url,
+    "rabbitmq": _rabbitmq_url_where_celery_runs,
 }
 
 

@@ -238,6 +238,16 @@ def pooler_migrating_through_the_pooler(project: Path) -> str:
     return f"compose.yaml:{_line_of(project, 'compose.yaml', '  app:')}"
 
 
+def worker_without_rabbitmq_url(project: Path) -> str:
+    """The compose worker loses RABBITMQ_URL, a required setting: it would not start."""
+    compose = yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))
+    environment = dict(compose["services"]["worker"]["environment"])  # a copy of the shared anchor
+    del environment["RABBITMQ_URL"]
+    compose["services"]["worker"]["environment"] = environment
+    (project / "compose.yaml").write_text(yaml.safe_dump(compose, sort_keys=False), encoding="utf-8")
+    return f"compose.yaml:{_line_of(project, 'compose.yaml', '  worker:')}"
+
+
 MUTATIONS = [
     Mutation("settings-only-from-environment", 1, settings_read_in_a_service),
     Mutation("settings-only-from-environment", 1, settings_read_through_an_alias),
@@ -255,6 +265,7 @@ MUTATIONS = [
     Mutation("feature-jobs", 2, worker_service_removed),
     Mutation("feature-replica", 2, replica_setting_undocumented),
     Mutation("feature-pooler", 3, pooler_migrating_through_the_pooler),
+    Mutation("feature-rabbitmq", 3, worker_without_rabbitmq_url),
 ]
 
 
