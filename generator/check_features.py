@@ -148,7 +148,9 @@ def _rabbitmq_url_where_celery_runs(project: ProjectFiles, feature: Feature) -> 
     values = {name: value for name, value, _ in env_example(project) if value is not None}
     if not values.get("RABBITMQ_URL"):
         return Outcome(
-            "fail", ".env.example does not set RABBITMQ_URL (the job broker)", project.where(project.root / ".env.example")
+            "fail",
+            ".env.example does not set RABBITMQ_URL (the job broker)",
+            project.where(project.root / ".env.example"),
         )
     compose = project.root / "compose.yaml"
     for name, service in (_compose(project).get("services") or {}).items():
