@@ -1,4 +1,5 @@
-"""Programs some tests run that pip cannot install (HAProxy, PgBouncer, PostgreSQL's initdb).
+"""Programs some tests run that pip cannot install (HAProxy, PgBouncer, PostgreSQL's initdb,
+Prometheus and its promtool).
 
 On a laptop without one, its tests skip and say which command installs it. Under CI=true a
 missing program fails them instead: a pipeline must never go green without running them.
@@ -16,6 +17,8 @@ INSTALL_HINTS = {
     "haproxy": "sudo apt-get install haproxy  (macOS: brew install haproxy)",
     "pgbouncer": "sudo apt-get install pgbouncer  (macOS: brew install pgbouncer)",
     "initdb": "sudo apt-get install postgresql  (macOS: brew install postgresql)",
+    "promtool": "sudo apt-get install prometheus  (macOS: brew install prometheus)",
+    "prometheus": "sudo apt-get install prometheus  (macOS: brew install prometheus)",
 }
 # Daemons install to sbin, which is not on an ordinary user's PATH.
 EXTRA_DIRECTORIES = ("/usr/sbin", "/usr/local/sbin", "/opt/homebrew/bin")
