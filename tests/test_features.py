@@ -39,7 +39,7 @@ TEAM_MODULES = {
 INLINE_IF = re.compile(r"\{%-? *(if|elif)\b")
 # Inline `{% if %}`s in the Python modules of template/src and template/tests (67 before the feature layout);
 # most sit in the two wiring modules, one per feature. Raise it only for a new feature's wiring line.
-INLINE_IF_BUDGET = 44
+INLINE_IF_BUDGET = 48
 
 
 def render(destination: Path, **answers: Any) -> Path:
