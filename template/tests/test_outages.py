@@ -53,6 +53,45 @@ def test_sign_ups_get_503_fast_while_the_database_is_down(
         assert_unavailable(response)
 
 
+def test_reads_are_served_again_right_after_the_database_drops_its_connections(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    """As after a restart of PostgreSQL: the first request on a dropped connection gets 503, and
+    the whole pool is renewed, so the next one is served. The item list is plain SQL
+    (db/plain_sql.py), which hands a lost connection to SQLAlchemy to renew the pool."""
+    app = make_app()
+    client = https_client(app)
+    sign_up_and_log_in(client)
+    # A page size of its own per request: no cache can answer in the database's place.
+    assert client.get("/items?limit=1").status_code == 200
+    database = app.state.services.database
+    pids = on_app_loop(app, _pooled_backend_pids, database.reader, 3)
+    on_app_loop(app, _terminate_backends, database.writer, pids)
+
+    assert_unavailable(client.get("/items?limit=2"))
+    served = [client.get(f"/items?limit={limit}").status_code for limit in (3, 4, 5)]
+    assert served == [200] * 3
+
+
+async def _pooled_backend_pids(engine: AsyncEngine, count: int) -> list[int]:
+    """Fill the engine's pool with `count` connections; their server processes' ids."""
+    connections = [await engine.connect() for _ in range(count)]
+    pid = text("SELECT pg_backend_pid()")
+    pids = [(await connection.execute(pid)).scalar_one() for connection in connections]
+    for connection in connections:
+        await connection.close()
+    return pids
+
+
+async def _terminate_backends(engine: AsyncEngine, pids: list[int]) -> None:
+    # With a timeout, pg_terminate_backend returns once the process has exited.
+    terminate = text(
+        "SELECT pg_terminate_backend(pid, 5000) FROM unnest(CAST(:pids AS int[])) AS pid"
+    )
+    async with engine.connect() as connection:
+        assert all((await connection.execute(terminate, {"pids": pids})).scalars())
+
+
 def test_a_request_that_finds_the_pool_busy_gets_503(make_app: Callable[..., FastAPI]) -> None:
     app = make_app(database_pool_size=1, database_max_overflow=0, database_pool_timeout_seconds=0.5)
     writer: AsyncEngine = app.state.services.database.writer

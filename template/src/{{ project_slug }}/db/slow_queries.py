@@ -40,5 +40,9 @@ def log_slow_queries(engine: Engine, threshold_ms: float) -> None:
     @event.listens_for(engine, "handle_error")
     def drop_timer(context: ExceptionContext) -> None:
         if context.connection is not None and context.execution_context is not None:
-            timers = context.connection.info.get(TIMERS_KEY, {})
-            timers.pop(id(context.execution_context.cursor), None)
+            forget_statement(context.connection, context.execution_context.cursor)
+
+
+def forget_statement(connection: Connection, cursor: object) -> None:
+    """Drop a failed statement's timer (db/plain_sql.py calls it for its own statements)."""
+    connection.info.get(TIMERS_KEY, {}).pop(id(cursor), None)
