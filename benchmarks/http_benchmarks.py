@@ -496,11 +496,8 @@ def _cache_hits(server: Server) -> float:
 def cache(setup: HttpSetup) -> Report:
     # The large table size of the run caps the summary's items: smoke mode stays quick.
     items_per_user = min(SUMMARY_ITEMS_PER_USER, setup.row_counts[1])
-    paths = {"summary": SUMMARY_PATH, "list": LIST_PATH}
     report = Report(
-        "cache",
-        f"5. Phase 2: cached GET {SUMMARY_PATH} (over {items_per_user:,} items) and GET {LIST_PATH} vs the same "
-        "endpoints uncached",
+        "cache", f"5. Phase 2: cached GET {SUMMARY_PATH} (over {items_per_user:,} items) vs the same endpoint uncached"
     )
     # A feature declares its settings in its own module (the cache's in adapters/cache.py): read them all.
     package = setup.project(2).root / "src" / PROJECT_SLUG
@@ -531,28 +528,28 @@ def cache(setup: HttpSetup) -> Report:
         summary = _get_json(service.server, SUMMARY_PATH, cookies[label][0])
         if summary["total"] != items_per_user:
             raise BenchmarkError(f"{label}: the summary counts {summary['total']} items, expected {items_per_user}")
-    cases = {(label, endpoint): report.case(f"{label}, {endpoint}") for endpoint in paths for label in services}
+    cases = {label: report.case(f"{label}, summary") for label in services}
     for repeat in range(setup.repeats):
-        for label, endpoint in rotated(list(cases), repeat):
-            setup.measure(cases[label, endpoint], services[label].server.port, paths[endpoint], cookies[label])
+        for label in rotated(list(cases), repeat):
+            setup.measure(cases[label], services[label].server.port, SUMMARY_PATH, cookies[label])
     labels = list(services)
     for cached_label, baseline_label in zip(labels[0::2], labels[1::2], strict=True):
         hits = _cache_hits(services[cached_label].server)
-        cases[cached_label, "summary"].facts["cache_hits_on_metrics"] = hits
+        cases[cached_label].facts["cache_hits_on_metrics"] = hits
         if hits <= 0:
             raise BenchmarkError(f"{cached_label}: /metrics counts no cache hits, so the cache did not serve the load")
         backend = cached_label.rsplit(", ", 1)[1]
-        for endpoint in paths:
-            cached, uncached = cases[cached_label, endpoint], cases[baseline_label, endpoint]
-            report.ratio(f"cached / uncached, {endpoint}, {backend}", cached, uncached, "req_per_s")
-            report.ratio(f"uncached / cached, {endpoint}, {backend}", uncached, cached, "p99_ms")
+        cached, uncached = cases[cached_label], cases[baseline_label]
+        report.ratio(f"cached / uncached, summary, {backend}", cached, uncached, "req_per_s")
+        report.ratio(f"uncached / cached, summary, {backend}", uncached, cached, "p99_ms")
     report.notes += [
         f"Every service has its own database seeded alike: {users} users owning {items_per_user:,} items each, "
         "created an hour apart. The summary counts all of a user's items by status, priority "
-        "and week (one grouped query that reads every item); the list is a 20-item page. The load rotates over the "
-        f"{users} users' sessions, so after the first request per user and endpoint every request is a cache hit "
+        "and week (one grouped query that reads every item). The load rotates over the "
+        f"{users} users' sessions, so after the first request per user every request is a cache hit "
         "(the hit count from /metrics is in the JSON). Goal (issue: cache where it matters): the cached summary "
-        ">= 5x the uncached one's req/s.",
+        ">= 5x the uncached one's req/s. The list is not cached: its page costs less than the cache's Redis round "
+        "trips (the floor benchmark measures it).",
         f"HTTP setup: {setup.describe()}.",
     ]
     if switch is None:
