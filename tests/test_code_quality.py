@@ -22,8 +22,8 @@ def tool(name: str) -> str:
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "generator", "tests", "benchmarks"],
-        ["ruff", "format", "--check", "generator", "tests", "benchmarks"],
+        ["ruff", "check", "generator", "includes", "tests", "benchmarks"],
+        ["ruff", "format", "--check", "generator", "includes", "tests", "benchmarks"],
         ["mypy"],
     ],
     ids=["ruff-check", "ruff-format", "mypy-strict"],

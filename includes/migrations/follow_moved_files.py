@@ -102,9 +102,9 @@ def after() -> None:
             new.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(saved / "team", new)
             continue
+        labels = ["-L", "after updating", "-L", "before updating", "-L", f"your {move['old']}"]
         subprocess.run(
-            ["git", "merge-file", "-L", "after updating", "-L", "before updating", "-L", f"your {move['old']}"]
-            + [str(new), str(saved / "base"), str(saved / "team")],
+            ["git", "merge-file", *labels, str(new), str(saved / "base"), str(saved / "team")],
             check=False,  # exit status = number of conflicts; the markers are what phaseup reports
         )
     shutil.rmtree(kept)
